@@ -1,0 +1,30 @@
+# `make dev` serves the app on an embedded local AWS; `make test` passes every test.
+# Both create the virtualenv and install what they need on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: dev test lint bench package clean
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+dev: $(INSTALLED)
+	$(BIN)/python -m chalicelib.localstack
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/pytest
+
+bench: $(INSTALLED)
+	$(BIN)/python tests/bench.py
+
+clean:
+	rm -rf $(VENV) .local build out

@@ -1,0 +1,40 @@
+"""AWS clients, made once per process and lazily, with endpoints from settings."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from chalicelib.config import get_settings
+
+
+def _client(service: str, endpoint: str, config: Config | None = None) -> Any:
+    settings = get_settings()
+    return boto3.session.Session().client(
+        service,
+        region_name=settings.region,
+        endpoint_url=endpoint or None,
+        config=config,
+    )
+
+
+@lru_cache(maxsize=1)
+def s3() -> Any:
+    settings = get_settings()
+    # boto3 presigns with SigV2 unless told otherwise; local S3 needs path-style URLs.
+    style = "path" if settings.s3_endpoint else "virtual"
+    config = Config(signature_version="s3v4", s3={"addressing_style": style})
+    return _client("s3", settings.s3_endpoint, config)
+
+
+@lru_cache(maxsize=1)
+def cognito() -> Any:
+    return _client("cognito-idp", get_settings().cognito_endpoint)
+
+
+@lru_cache(maxsize=1)
+def secrets_manager() -> Any:
+    return _client("secretsmanager", get_settings().secrets_endpoint)

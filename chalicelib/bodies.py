@@ -1,0 +1,170 @@
+"""Request bodies: one parser per body, turning JSON into trusted typed values or BadRequest."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from chalicelib import clock
+from chalicelib.config import get_settings
+from chalicelib.errors import BadRequest
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*(\s*;\s*[\w.+-]+=[\w.+\"-]+)*$")
+
+
+@dataclass(frozen=True)
+class NewFile:
+    name: str
+    size: int
+    content_type: str
+
+
+@dataclass(frozen=True)
+class NewLink:
+    valid_until: datetime | None
+    allow_upload: bool
+    require_login: bool
+
+
+@dataclass(frozen=True)
+class LinkChange:
+    """Only the fields the request named; `valid_until` may be set to None (never expires)."""
+
+    fields: dict[str, Any]
+
+
+def json_object(raw: bytes | None) -> dict[str, Any]:
+    """The request body as a JSON object, or BadRequest."""
+    if not raw:
+        raise BadRequest("The request needs a JSON body.", "invalid_json")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The request body is not valid JSON.", "invalid_json") from None
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object.", "invalid_json")
+    return body
+
+
+def _only(body: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise BadRequest(f"Unknown field: {unknown[0]}.", "unknown_field")
+
+
+def _required(body: dict[str, Any], name: str) -> Any:
+    if name not in body or body[name] is None:
+        raise BadRequest(f"{name} is required.", "missing_field")
+    return body[name]
+
+
+def _bool(body: dict[str, Any], name: str, default: bool) -> bool:
+    value = body.get(name, default)
+    if not isinstance(value, bool):
+        raise BadRequest(f"{name} must be true or false.", "invalid_field")
+    return value
+
+
+def new_file(raw: bytes | None) -> NewFile:
+    body = json_object(raw)
+    _only(body, {"name", "size", "content_type"})
+    return NewFile(
+        name=file_name(_required(body, "name")),
+        size=file_size(_required(body, "size")),
+        content_type=content_type(body.get("content_type")),
+    )
+
+
+def file_name(value: Any) -> str:
+    if not isinstance(value, str):
+        raise BadRequest("name must be a string.", "invalid_field")
+    name = value.strip()
+    if not name:
+        raise BadRequest("name must not be empty.", "invalid_name")
+    if len(name) > 255:
+        raise BadRequest("name must be at most 255 characters.", "invalid_name")
+    if _CONTROL.search(name):
+        raise BadRequest("name must not contain control characters such as line breaks.", "invalid_name")
+    return name
+
+
+def file_size(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest("size must be a whole number of bytes.", "invalid_field")
+    if value < 1:
+        raise BadRequest("size must be at least 1 byte: empty files cannot be shared.", "invalid_size")
+    limit = get_settings().max_file_size
+    if value > limit:
+        raise BadRequest(f"size must be at most {limit} bytes.", "file_too_large")
+    return value
+
+
+def content_type(value: Any) -> str:
+    if value is None or value == "":
+        return "application/octet-stream"
+    if not isinstance(value, str) or len(value) > 200 or not _CONTENT_TYPE.match(value):
+        raise BadRequest("content_type must be a media type such as text/plain.", "invalid_content_type")
+    return value
+
+
+def new_link(raw: bytes | None) -> NewLink:
+    body = json_object(raw)
+    _only(body, {"valid_until", "allow_upload", "require_login"})
+    return NewLink(
+        valid_until=valid_until(body.get("valid_until")),
+        allow_upload=_bool(body, "allow_upload", False),
+        require_login=_bool(body, "require_login", False),
+    )
+
+
+def link_change(raw: bytes | None) -> LinkChange:
+    body = json_object(raw)
+    _only(body, {"valid_until", "allow_upload", "require_login"})
+    if not body:
+        raise BadRequest("Name at least one of valid_until, allow_upload, require_login.", "missing_field")
+    fields: dict[str, Any] = {}
+    if "valid_until" in body:
+        fields["valid_until"] = valid_until(body["valid_until"])
+    for name in ("allow_upload", "require_login"):
+        if name in body:
+            fields[name] = _bool(body, name, False)
+    return LinkChange(fields)
+
+
+def valid_until(value: Any) -> datetime | None:
+    """An ISO-8601 moment in the future within the configured maximum; None for no end.
+
+    A bare date means the end of that day (UTC); a time without offset is UTC.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest("valid_until must be an ISO-8601 date or time, or null.", "invalid_valid_until")
+    moment = _parse_moment(value.strip())
+    now = clock.now()
+    if moment <= now:
+        raise BadRequest("valid_until must be in the future.", "valid_until_in_past")
+    days = get_settings().max_link_days
+    if moment > now + timedelta(days=days):
+        raise BadRequest(f"valid_until must be at most {days} days from now.", "valid_until_too_far")
+    return moment
+
+
+def _parse_moment(text: str) -> datetime:
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+        moment = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(
+            "valid_until must be an ISO-8601 date (2026-12-31) or time (2026-12-31T18:00:00Z).",
+            "invalid_valid_until",
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(microsecond=0)

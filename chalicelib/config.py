@@ -1,0 +1,90 @@
+"""Settings: every environment variable the app reads, read once into one frozen object."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    files_bucket: str
+    files_table: str
+    links_table: str
+    events_table: str
+    throttle_table: str
+    user_pool_id: str
+    user_pool_client_id: str
+    cognito_issuer: str
+    cognito_jwks_url: str
+    secret_id: str
+    public_url: str  # empty: derive the site's URL from the request
+    presign_seconds: int
+    multipart_threshold: int
+    multipart_part_size: int
+    max_file_size: int
+    max_link_days: int
+    link_retention_days: int
+    guess_limit: int
+    guess_window_seconds: int
+    # Endpoints of the embedded local AWS; empty on AWS, where boto3 finds the real ones.
+    s3_endpoint: str
+    dynamodb_endpoint: str
+    cognito_endpoint: str
+    secrets_endpoint: str
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage == "local"
+
+
+def _int(env: dict, name: str, default: int) -> int:
+    raw = env.get(name, "")
+    return int(raw) if raw.strip() else default
+
+
+def settings_from(env: dict) -> Settings:
+    """Build Settings from a mapping of environment variables."""
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+    pool_id = env.get("USER_POOL_ID", "")
+    issuer = env.get("COGNITO_ISSUER") or f"https://cognito-idp.{region}.amazonaws.com/{pool_id}"
+    return Settings(
+        stage=env.get("HANDOVER_STAGE", "local"),
+        region=region,
+        files_bucket=env.get("FILES_BUCKET", "handover-files"),
+        files_table=env.get("FILES_TABLE", "handover-files"),
+        links_table=env.get("LINKS_TABLE", "handover-links"),
+        events_table=env.get("EVENTS_TABLE", "handover-events"),
+        throttle_table=env.get("THROTTLE_TABLE", "handover-throttle"),
+        user_pool_id=pool_id,
+        user_pool_client_id=env.get("USER_POOL_CLIENT_ID", ""),
+        cognito_issuer=issuer,
+        # moto serves the JWKS at its own endpoint while `iss` keeps the AWS form.
+        cognito_jwks_url=env.get("COGNITO_JWKS_URL") or f"{issuer}/.well-known/jwks.json",
+        secret_id=env.get("SECRET_ID", "handover/secret"),
+        public_url=env.get("PUBLIC_URL", "").rstrip("/"),
+        presign_seconds=_int(env, "PRESIGN_SECONDS", 300),
+        multipart_threshold=_int(env, "MULTIPART_THRESHOLD", 64 * MiB),
+        multipart_part_size=_int(env, "MULTIPART_PART_SIZE", 16 * MiB),
+        max_file_size=_int(env, "MAX_FILE_SIZE", 5 * GiB),
+        max_link_days=_int(env, "MAX_LINK_DAYS", 365),
+        link_retention_days=_int(env, "LINK_RETENTION_DAYS", 30),
+        guess_limit=_int(env, "GUESS_LIMIT", 30),
+        guess_window_seconds=_int(env, "GUESS_WINDOW_SECONDS", 300),
+        s3_endpoint=env.get("AWS_ENDPOINT_URL_S3", ""),
+        dynamodb_endpoint=env.get("AWS_ENDPOINT_URL_DYNAMODB", ""),
+        cognito_endpoint=env.get("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", ""),
+        secrets_endpoint=env.get("AWS_ENDPOINT_URL_SECRETS_MANAGER", ""),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process, read at first use (cold start)."""
+    return settings_from(dict(os.environ))

@@ -1,0 +1,55 @@
+"""Domain errors: each has a stable `code` and an HTTP status; `web` turns them into responses."""
+
+from __future__ import annotations
+
+from chalice import ChaliceUnhandledError
+
+
+# Subclassing ChaliceUnhandledError lets the error pass Chalice's own handler and reach
+# our middleware, the one place that maps errors to JSON or to a page.
+class HandoverError(ChaliceUnhandledError):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class BadRequest(HandoverError):
+    status = 400
+    code = "bad_request"
+
+
+class Unauthorized(HandoverError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(HandoverError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(HandoverError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(HandoverError):
+    status = 409
+    code = "conflict"
+
+
+class Gone(HandoverError):
+    """A link that existed but no longer works: expired or revoked."""
+
+    status = 410
+    code = "link_gone"
+
+
+class TooManyRequests(HandoverError):
+    status = 429
+    code = "too_many_requests"

@@ -1,0 +1,62 @@
+"""HTML pages: the Jinja environment, its filters, and the pages recipients see."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from chalicelib import clock
+from chalicelib.models import LinkRecord
+
+# Next to app.py both in the repository and, through vendor/, in the deployment package.
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STATIC = TEMPLATES / "static"
+_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+
+
+def filesize(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def readable(moment: datetime | None) -> str:
+    return moment.strftime("%d %b %Y, %H:%M UTC") if moment else ""
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    # Autoescaping is off in Jinja unless asked for: every page shows names people chose.
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(filesize=filesize, readable=readable, iso=clock.iso)
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    return _environment().get_template(template).render(**context)
+
+
+def landing(link: LinkRecord, token: str, site: str) -> str:
+    """The page a recipient sees on opening a link: what the file is, and a download button."""
+    return render("landing.html", site=site, token=token, link=link, file=link.target)
+
+
+def static_file(name: str) -> tuple[str, str] | None:
+    """A stylesheet or script shipped with the templates, or None."""
+    path = STATIC / name
+    kind = _STATIC_TYPES.get(path.suffix)
+    if kind is None or path.parent != STATIC or not path.is_file():
+        return None
+    return path.read_text(encoding="utf-8"), kind

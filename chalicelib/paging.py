@@ -1,0 +1,39 @@
+"""Opaque page cursors over DynamoDB's LastEvaluatedKey, and page sizes from query strings."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from chalicelib.errors import BadRequest
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+def encode(last_key: dict[str, Any] | None) -> str | None:
+    if not last_key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(last_key, separators=(",", ":")).encode()).decode()
+
+
+def decode(cursor: str | None, expect: dict[str, str]) -> dict[str, Any] | None:
+    """The start key a cursor names; it must belong to the same listing (`expect`)."""
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(key, dict) or any(key[name]["S"] != value for name, value in expect.items()):
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        raise BadRequest("cursor is not one this listing handed out.", "invalid_cursor") from None
+    return key
+
+
+def limit(value: str | None) -> int:
+    if value is None:
+        return DEFAULT_LIMIT
+    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+        raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}.", "invalid_limit")
+    return int(value)

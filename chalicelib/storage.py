@@ -1,0 +1,160 @@
+"""S3: presigned uploads (POST or multipart) and downloads, and checks of what arrived."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote
+
+from botocore.exceptions import ClientError
+
+from chalicelib import clock
+from chalicelib.aws import s3
+from chalicelib.config import get_settings
+
+# S3's own limits for multipart uploads.
+_MIN_PART = 5 * 1024 * 1024
+_MAX_PARTS = 10_000
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    size: int
+    version_id: str | None
+
+
+def _bucket() -> str:
+    return get_settings().files_bucket
+
+
+def part_size_for(size: int) -> int:
+    """The configured part size, grown when needed to stay within S3's 10,000 parts."""
+    configured = max(get_settings().multipart_part_size, _MIN_PART)
+    return max(configured, math.ceil(size / _MAX_PARTS))
+
+
+def start_multipart(key: str, content_type: str) -> str:
+    return s3().create_multipart_upload(Bucket=_bucket(), Key=key, ContentType=content_type)["UploadId"]
+
+
+def upload_plan(key: str, size: int, content_type: str, upload_id: str | None) -> dict[str, Any]:
+    """How a browser or script sends the bytes straight to S3.
+
+    A small file is one presigned POST whose policy fixes the key, the content type and
+    the exact size. A large one is a multipart upload: one presigned PUT URL for each
+    part not yet in S3, so a refreshed plan also resumes an interrupted upload.
+    """
+    seconds = get_settings().presign_seconds
+    expires_at = clock.iso(clock.now() + timedelta(seconds=seconds))
+    if upload_id is None:
+        post = s3().generate_presigned_post(
+            Bucket=_bucket(),
+            Key=key,
+            Fields={"Content-Type": content_type},
+            Conditions=[{"Content-Type": content_type}, ["content-length-range", size, size]],
+            ExpiresIn=seconds,
+        )
+        return {"method": "POST", "url": post["url"], "fields": post["fields"], "expires_at": expires_at}
+    part_size = part_size_for(size)
+    done = {part["part_number"] for part in uploaded_parts(key, upload_id)}
+    parts = [
+        {
+            "part_number": number,
+            "url": s3().generate_presigned_url(
+                "upload_part",
+                Params={"Bucket": _bucket(), "Key": key, "UploadId": upload_id, "PartNumber": number},
+                ExpiresIn=seconds,
+            ),
+        }
+        for number in range(1, math.ceil(size / part_size) + 1)
+        if number not in done
+    ]
+    return {
+        "method": "MULTIPART",
+        "upload_id": upload_id,
+        "part_size": part_size,
+        "parts": parts,
+        "parts_done": sorted(done),
+        "expires_at": expires_at,
+    }
+
+
+def uploaded_parts(key: str, upload_id: str) -> list[dict[str, Any]]:
+    """The parts S3 holds for an open multipart upload, in order."""
+    parts: list[dict[str, Any]] = []
+    marker = 0
+    while True:
+        page = s3().list_parts(Bucket=_bucket(), Key=key, UploadId=upload_id, PartNumberMarker=marker)
+        parts += [
+            {"part_number": p["PartNumber"], "etag": p["ETag"], "size": p["Size"]}
+            for p in page.get("Parts", [])
+        ]
+        if not page.get("IsTruncated"):
+            return parts
+        marker = page["NextPartNumberMarker"]
+
+
+def complete_multipart(key: str, upload_id: str, parts: list[dict[str, Any]]) -> None:
+    s3().complete_multipart_upload(
+        Bucket=_bucket(),
+        Key=key,
+        UploadId=upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": p["part_number"], "ETag": p["etag"]} for p in parts]},
+    )
+
+
+def abort_multipart(key: str, upload_id: str) -> None:
+    try:
+        s3().abort_multipart_upload(Bucket=_bucket(), Key=key, UploadId=upload_id)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "NoSuchUpload":
+            raise
+
+
+def stored_object(key: str) -> StoredObject | None:
+    """The newest version of an object as S3 sees it, or None when it is not there."""
+    try:
+        head = s3().head_object(Bucket=_bucket(), Key=key)
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    return StoredObject(size=head["ContentLength"], version_id=head.get("VersionId"))
+
+
+def delete_object(key: str) -> None:
+    """Hide the object behind a delete marker; its versions stay in the versioned bucket."""
+    s3().delete_object(Bucket=_bucket(), Key=key)
+
+
+def presigned_download(key: str, version_id: str | None, name: str, content_type: str, seconds: int) -> str:
+    """A short-lived GET that makes the browser save the file under its real name."""
+    params = {
+        "Bucket": _bucket(),
+        "Key": key,
+        "ResponseContentDisposition": content_disposition(name),
+        "ResponseContentType": content_type,
+    }
+    if version_id:
+        params["VersionId"] = version_id
+    return s3().generate_presigned_url("get_object", Params=params, ExpiresIn=seconds)
+
+
+_UNSAFE_IN_FILENAME = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+def download_name(name: str) -> str:
+    """The name a browser saves under: no path separators, no control characters."""
+    return _UNSAFE_IN_FILENAME.sub("_", name).strip() or "download"
+
+
+def content_disposition(name: str) -> str:
+    """`attachment` with an ASCII fallback and the exact UTF-8 name (RFC 6266, RFC 5987)."""
+    safe = download_name(name)
+    ascii_name = unicodedata.normalize("NFKD", safe).encode("ascii", "ignore").decode()
+    ascii_name = re.sub(r'["\\%]', "_", ascii_name).strip() or "download"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(safe, safe='')}"

@@ -1,0 +1,162 @@
+"""HTTP plumbing: responses, security headers, the error mapping and the request log line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from chalice.app import Request, Response
+
+from chalicelib import pages
+from chalicelib.audit import Actor
+from chalicelib.auth import Identity
+from chalicelib.config import get_settings
+from chalicelib.errors import HandoverError, NotFound
+
+log = logging.getLogger("handover")
+
+# Tokens live in URLs: no referrer leaves a page, nothing is cached or indexed.
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
+        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "X-Robots-Tag": "noindex, nofollow",
+    "Cache-Control": "no-store",
+}
+
+_PAGE_TITLES = {
+    400: "This request could not be handled",
+    401: "Please sign in",
+    403: "You do not have access",
+    404: "This link does not work",
+    410: "This link is no longer available",
+    429: "Please wait a moment",
+}
+_PAGE_HINTS = {
+    404: "Ask the person who sent it to you for a new link.",
+    410: "Ask the person who shared it with you for a new link.",
+}
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(body=json.dumps(body), status_code=status, headers={"Content-Type": "application/json"})
+
+
+def html_response(html: str, status: int = 200) -> Response:
+    return Response(body=html, status_code=status, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+def redirect(location: str) -> Response:
+    return Response(body="", status_code=302, headers={"Location": location})
+
+
+def static_response(name: str) -> Response:
+    found = pages.static_file(name)
+    if found is None:
+        raise NotFound("No such file.")
+    body, content_type = found
+    headers = {"Content-Type": content_type, "Cache-Control": "public, max-age=3600"}
+    return Response(body=body, headers=headers)
+
+
+def site_url(request: Request) -> str:
+    """The site's absolute URL, for links handed to people outside.
+
+    PUBLIC_URL wins; behind API Gateway's own domain the stage is part of the path.
+    """
+    configured = get_settings().public_url
+    if configured:
+        return configured
+    host = request.headers.get("host", "127.0.0.1")
+    if ".execute-api." in host:
+        return f"https://{host}/{request.context.get('stage', '')}".rstrip("/")
+    scheme = request.headers.get("x-forwarded-proto", "http")
+    return f"{scheme}://{host}"
+
+
+def actor(request: Request, identity: Identity | None = None) -> Actor:
+    if identity is None:
+        who = "anonymous"
+    elif identity.is_member:
+        who = f"member:{identity.sub}"
+    else:
+        who = f"email:{identity.email}" if identity.email else f"user:{identity.sub}"
+    return Actor(
+        who=who,
+        ip=request.context.get("identity", {}).get("sourceIp"),
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+def query(request: Request, name: str) -> str | None:
+    return (request.query_params or {}).get(name)
+
+
+def error_response(error: HandoverError, request: Request) -> Response:
+    """JSON for the API, a readable page for people following a link."""
+    if request.path.startswith("/api/") or request.path == "/api":
+        return json_response({"error": {"code": error.code, "message": error.message}}, error.status)
+    html = pages.render(
+        "error.html",
+        site=site_url(request),
+        status=error.status,
+        title=_PAGE_TITLES.get(error.status, "Something went wrong"),
+        message=error.message,
+        hint=_PAGE_HINTS.get(error.status),
+    )
+    return html_response(html, error.status)
+
+
+def _own_error_shape(response: Response, request: Request) -> Response:
+    """Chalice answers some errors itself (405, 415, 500) as {"Code", "Message"}: reshape them."""
+    body = response.body
+    if response.status_code < 400 or not isinstance(body, dict) or "Code" not in body:
+        return response
+    status = response.status_code
+    code = {405: "method_not_allowed", 415: "unsupported_media_type"}.get(status, "bad_request")
+    if status >= 500:
+        code, message = "internal_error", "Something went wrong on our side. Please try again."
+    else:
+        message = str(body.get("Message", ""))
+    error = HandoverError(message, code)
+    error.status = status
+    reshaped = error_response(error, request)
+    reshaped.headers.update({k: v for k, v in response.headers.items() if k.lower() == "allow"})
+    return reshaped
+
+
+def middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Map domain errors to responses, add security headers, and log one line per request."""
+    started = time.perf_counter()
+    try:
+        response = get_response(request)
+    except HandoverError as error:
+        response = error_response(error, request)
+    response = _own_error_shape(response, request)
+    for name, value in _SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    context = request.context or {}
+    lambda_context = getattr(request, "lambda_context", None)
+    # The route pattern, never the path: paths carry link tokens.
+    log.info(
+        json.dumps(
+            {
+                "request_id": context.get("requestId")
+                or getattr(lambda_context, "aws_request_id", None)
+                or uuid.uuid4().hex,
+                "method": request.method,
+                "route": context.get("resourcePath"),
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            }
+        )
+    )
+    return response
