@@ -77,9 +77,7 @@ def complete_file(owner: str, file_id: str, actor: Actor) -> FileRecord:
     if stored is None:
         raise Conflict("The file's bytes have not arrived in storage; upload them first.", "upload_missing")
     if stored.size != record.size:
-        raise Conflict(
-            f"Storage holds {stored.size} bytes but {record.size} were announced.", "size_mismatch"
-        )
+        raise Conflict(f"Storage holds {stored.size} bytes but {record.size} were announced.", "size_mismatch")
     record.update(
         actions=[
             FileRecord.status.set(READY),

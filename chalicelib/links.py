@@ -177,9 +177,7 @@ def download_url(link: LinkRecord, actor: Actor) -> str:
         raise Gone("This link has expired.", "link_expired")
     _record_download(link, actor)
     target = link.target
-    return storage.presigned_download(
-        target.s3_key, target.version_id, target.name, target.content_type, seconds
-    )
+    return storage.presigned_download(target.s3_key, target.version_id, target.name, target.content_type, seconds)
 
 
 def _record_download(link: LinkRecord, actor: Actor) -> None:

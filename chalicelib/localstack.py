@@ -177,9 +177,7 @@ class LocalStack:
         self._provision_bucket(settings.files_bucket, site_origins)
         self._provision_tables()
         self._provision_user_pool()
-        self.client("secretsmanager").create_secret(
-            Name=settings.secret_id, SecretString=secrets.token_urlsafe(48)
-        )
+        self.client("secretsmanager").create_secret(Name=settings.secret_id, SecretString=secrets.token_urlsafe(48))
 
     def _provision_bucket(self, bucket: str, site_origins: list[str]) -> None:
         s3 = self.client("s3")
@@ -241,9 +239,7 @@ class LocalStack:
             ],
             MessageAction="SUPPRESS",
         )
-        cognito.admin_set_user_password(
-            UserPoolId=self.user_pool_id, Username=email, Password=password, Permanent=True
-        )
+        cognito.admin_set_user_password(UserPoolId=self.user_pool_id, Username=email, Password=password, Permanent=True)
         for group in groups:
             cognito.admin_add_user_to_group(UserPoolId=self.user_pool_id, Username=email, GroupName=group)
 

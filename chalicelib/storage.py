@@ -89,10 +89,7 @@ def uploaded_parts(key: str, upload_id: str) -> list[dict[str, Any]]:
     marker = 0
     while True:
         page = s3().list_parts(Bucket=_bucket(), Key=key, UploadId=upload_id, PartNumberMarker=marker)
-        parts += [
-            {"part_number": p["PartNumber"], "etag": p["ETag"], "size": p["Size"]}
-            for p in page.get("Parts", [])
-        ]
+        parts += [{"part_number": p["PartNumber"], "etag": p["ETag"], "size": p["Size"]} for p in page.get("Parts", [])]
         if not page.get("IsTruncated"):
             return parts
         marker = page["NextPartNumberMarker"]

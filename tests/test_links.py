@@ -1,0 +1,147 @@
+"""Links: options, expiry and revocation checked on every request, unknown tokens, guessing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlparse
+
+import time_machine
+from conftest import shared_file
+
+from chalicelib import tokens
+from chalicelib.models import LinkRecord
+
+
+def _in(days: float) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat(timespec="seconds")
+
+
+def test_link_carries_its_options_url_and_qr(member):
+    _, link = shared_file(member, valid_until=_in(7), allow_upload=True, require_login=False)
+
+    assert link["url"].endswith(f"/s/{link['token']}")
+    assert link["qr_svg"].endswith(f"/api/links/{link['token']}/qr.svg")
+    assert link["qr_png"].endswith(f"/api/links/{link['token']}/qr.png")
+    assert link["allow_upload"] is True
+    assert link["require_login"] is False
+    assert link["status"] == "active"
+    assert link["valid_until"].endswith("Z")
+    assert len(link["token"]) >= 43  # 128 random bits plus a MAC, URL-safe
+
+
+def test_expired_link_answers_410_even_before_ttl_deletes_it(member, anonymous):
+    _, link = shared_file(member, valid_until=_in(1))
+
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=2)):
+        page = anonymous.call("GET", f"/s/{link['token']}")
+        download = anonymous.call("GET", f"/s/{link['token']}/download")
+
+    assert page.status_code == 410
+    assert "expired" in page.body.decode()
+    assert download.status_code == 410
+    record = LinkRecord.get(tokens.link_id_from(link["token"]), consistent_read=True)
+    assert record.expires_at is not None  # TTL set, so DynamoDB tidies it some day
+    assert record.expires_at > record.valid_until
+
+
+def test_revoked_link_answers_410_at_once(member, anonymous):
+    _, link = shared_file(member)
+
+    revoked = member.call("DELETE", f"/api/links/{link['token']}")
+
+    assert revoked.status_code == 200
+    assert revoked.data["link"]["status"] == "revoked"
+    assert anonymous.call("GET", f"/s/{link['token']}").status_code == 410
+    assert anonymous.call("GET", f"/s/{link['token']}/download").status_code == 410
+
+
+def test_unknown_or_forged_token_answers_404_page(member, anonymous):
+    _, link = shared_file(member)
+    forged = link["token"][:-2] + ("AA" if not link["token"].endswith("AA") else "BB")
+
+    for token in (forged, "nonsense", "x" * 44):
+        page = anonymous.call("GET", f"/s/{token}")
+        assert page.status_code == 404
+        assert page.headers["Content-Type"].startswith("text/html")
+        assert "does not work" in page.body.decode()
+
+
+def test_repeated_misses_from_one_source_are_throttled(member, anonymous):
+    _, link = shared_file(member, valid_until=_in(300))
+    # All test requests come from one address; the stack allows 5 misses per window.
+    # A window of its own, far ahead, so other tests' misses do not count here.
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=200)):
+        statuses = [anonymous.call("GET", f"/s/guess{n:039d}").status_code for n in range(7)]
+        still_works = anonymous.call("GET", f"/s/{link['token']}").status_code
+
+    assert statuses == [404] * 5 + [429] * 2
+    assert still_works == 200  # a throttled source can still open a real link
+
+
+def test_presigned_download_never_outlives_its_link(member, anonymous):
+    _, link = shared_file(member, valid_until=(datetime.now(UTC) + timedelta(seconds=90)).isoformat())
+
+    location = anonymous.call("GET", f"/s/{link['token']}/download").headers["Location"]
+
+    expires = int(parse_qs(urlparse(location).query)["X-Amz-Expires"][0])
+    assert 1 <= expires <= 90
+
+
+def test_member_changes_valid_until_and_the_change_takes_effect(member, anonymous):
+    _, link = shared_file(member, valid_until=_in(30))
+
+    changed = member.call("PATCH", f"/api/links/{link['token']}", {"valid_until": _in(1)})
+
+    assert changed.status_code == 200
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=3)):
+        assert anonymous.call("GET", f"/s/{link['token']}").status_code == 410
+    never = member.call("PATCH", f"/api/links/{link['token']}", {"valid_until": None})
+    assert never.data["link"]["valid_until"] is None
+
+
+def test_revoked_link_cannot_be_changed(member):
+    _, link = shared_file(member)
+    member.call("DELETE", f"/api/links/{link['token']}")
+
+    answer = member.call("PATCH", f"/api/links/{link['token']}", {"valid_until": _in(1)})
+
+    assert answer.status_code == 409
+    assert answer.data["error"]["code"] == "link_revoked"
+
+
+def test_file_links_are_listed_for_their_owner_with_download_counts(member, anonymous):
+    file, link = shared_file(member)
+    anonymous.call("GET", f"/s/{link['token']}/download")
+    second = member.call("POST", f"/api/files/{file['file_id']}/links", {"allow_upload": True}).data["link"]
+
+    listed = member.call("GET", f"/api/files/{file['file_id']}/links").data["links"]
+
+    by_token = {item["token"]: item for item in listed}
+    assert set(by_token) == {link["token"], second["token"]}
+    assert by_token[link["token"]]["downloads"] == 1
+
+
+def test_login_required_link_does_not_serve_the_file_to_anonymous_visitors(member, anonymous):
+    _, link = shared_file(member, require_login=True)
+
+    page = anonymous.call("GET", f"/s/{link['token']}")
+    download = anonymous.call("GET", f"/s/{link['token']}/download")
+
+    assert page.status_code == 200
+    assert "/download" not in page.body.decode()
+    assert download.status_code == 401
+    assert "Location" not in download.headers
+
+
+def test_qr_codes_encode_the_link(member, anonymous):
+    _, link = shared_file(member)
+
+    svg = member.call("GET", f"/api/links/{link['token']}/qr.svg")
+    png = member.call("GET", f"/api/links/{link['token']}/qr.png", headers={"Accept": "image/png"})
+
+    assert svg.status_code == 200
+    assert svg.headers["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in svg.body
+    assert png.status_code == 200
+    assert png.body.startswith(b"\x89PNG")
+    assert anonymous.call("GET", f"/api/links/{link['token']}/qr.svg").status_code == 401
