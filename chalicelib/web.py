@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -16,8 +15,6 @@ from chalicelib.audit import Actor
 from chalicelib.auth import Identity
 from chalicelib.config import get_settings
 from chalicelib.errors import HandoverError, NotFound
-
-log = logging.getLogger("handover")
 
 # Tokens live in URLs: no referrer leaves a page, nothing is cached or indexed.
 _SECURITY_HEADERS = {
@@ -145,8 +142,9 @@ def middleware(request: Request, get_response: Callable[[Request], Response]) ->
         response.headers.setdefault(name, value)
     context = request.context or {}
     lambda_context = getattr(request, "lambda_context", None)
-    # The route pattern, never the path: paths carry link tokens.
-    log.info(
+    # One JSON line on stdout (CloudWatch on Lambda): the route pattern, never the path,
+    # since paths carry link tokens.
+    print(
         json.dumps(
             {
                 "request_id": context.get("requestId")
@@ -157,6 +155,7 @@ def middleware(request: Request, get_response: Callable[[Request], Response]) ->
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             }
-        )
+        ),
+        flush=True,
     )
     return response
