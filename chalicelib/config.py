@@ -39,10 +39,6 @@ class Settings:
     cognito_endpoint: str
     secrets_endpoint: str
 
-    @property
-    def is_local(self) -> bool:
-        return self.stage == "local"
-
 
 def _int(env: dict, name: str, default: int) -> int:
     raw = env.get(name, "")

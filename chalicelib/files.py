@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
+
+from pynamodb.exceptions import QueryError
 
 from chalicelib import audit, clock, links, paging, storage
 from chalicelib.audit import Actor
 from chalicelib.bodies import NewFile
 from chalicelib.config import get_settings
-from chalicelib.errors import Conflict, NotFound
+from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.models import FileRecord
 
+_FILE_ID = re.compile(r"^[0-9a-f]{32}$")
 UPLOADING = "uploading"
 READY = "ready"
 DELETING = "deleting"
@@ -42,13 +46,17 @@ def create_file(owner: str, new: NewFile) -> tuple[FileRecord, dict[str, Any]]:
 
 def owned_file(owner: str, file_id: str) -> FileRecord:
     """The member's file; another member's file is as unknown as a missing one."""
-    try:
-        record = FileRecord.get(file_id, consistent_read=True)
-    except FileRecord.DoesNotExist:
-        record = None
+    record = _get(file_id) if _FILE_ID.match(file_id) else None
     if record is None or record.owner != owner:
         raise NotFound("No such file.", "file_not_found")
     return record
+
+
+def _get(file_id: str) -> FileRecord | None:
+    try:
+        return FileRecord.get(file_id, consistent_read=True)
+    except FileRecord.DoesNotExist:
+        return None
 
 
 def renew_upload(owner: str, file_id: str) -> dict[str, Any]:
@@ -56,7 +64,13 @@ def renew_upload(owner: str, file_id: str) -> dict[str, Any]:
     record = owned_file(owner, file_id)
     if record.status != UPLOADING:
         raise Conflict("This file is already uploaded.", "file_already_complete")
-    return storage.upload_plan(record.s3_key, record.size, record.content_type, record.upload_id)
+    try:
+        return storage.upload_plan(record.s3_key, record.size, record.content_type, record.upload_id)
+    except storage.UploadGone:
+        # Abandoned uploads are aborted by the bucket's lifecycle rule: start a new one.
+        upload_id = storage.start_multipart(record.s3_key, record.content_type)
+        record.update(actions=[FileRecord.upload_id.set(upload_id)])
+        return storage.upload_plan(record.s3_key, record.size, record.content_type, upload_id)
 
 
 def complete_file(owner: str, file_id: str, actor: Actor) -> FileRecord:
@@ -65,7 +79,10 @@ def complete_file(owner: str, file_id: str, actor: Actor) -> FileRecord:
     if record.status == READY:
         return record
     if record.upload_id:
-        parts = storage.uploaded_parts(record.s3_key, record.upload_id)
+        try:
+            parts = storage.uploaded_parts(record.s3_key, record.upload_id)
+        except storage.UploadGone:
+            raise Conflict("The upload expired; ask for a new upload plan.", "upload_expired") from None
         expected = -(-record.size // storage.part_size_for(record.size))
         if len(parts) != expected or sum(p["size"] for p in parts) != record.size:
             raise Conflict(
@@ -98,7 +115,10 @@ def list_files(owner: str, limit: int, cursor: str | None) -> tuple[list[FileRec
         limit=limit,
         last_evaluated_key=paging.decode(cursor, {"owner": owner}),
     )
-    page = list(results)
+    try:
+        page = list(results)
+    except QueryError:
+        raise BadRequest("cursor is not one this listing handed out.", "invalid_cursor") from None
     return page, paging.encode(results.last_evaluated_key)
 
 

@@ -21,6 +21,10 @@ _MIN_PART = 5 * 1024 * 1024
 _MAX_PARTS = 10_000
 
 
+class UploadGone(Exception):
+    """The multipart upload was aborted (by the lifecycle rule) or already completed."""
+
+
 @dataclass(frozen=True)
 class StoredObject:
     size: int
@@ -88,7 +92,12 @@ def uploaded_parts(key: str, upload_id: str) -> list[dict[str, Any]]:
     parts: list[dict[str, Any]] = []
     marker = 0
     while True:
-        page = s3().list_parts(Bucket=_bucket(), Key=key, UploadId=upload_id, PartNumberMarker=marker)
+        try:
+            page = s3().list_parts(Bucket=_bucket(), Key=key, UploadId=upload_id, PartNumberMarker=marker)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "NoSuchUpload":
+                raise UploadGone(upload_id) from None
+            raise
         parts += [{"part_number": p["PartNumber"], "etag": p["ETag"], "size": p["Size"]} for p in page.get("Parts", [])]
         if not page.get("IsTruncated"):
             return parts

@@ -47,8 +47,3 @@ def link_id_from(token: str) -> str | None:
         return None
     link_id, mac = token[:_ID_CHARS], token[_ID_CHARS:]
     return link_id if hmac.compare_digest(mac, _mac(link_id)) else None
-
-
-def short(link_id: str) -> str:
-    """The part of a link id shown in logs and audit events."""
-    return link_id[:8]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
@@ -127,3 +128,22 @@ def test_a_name_with_quotes_dots_and_letters_round_trips_safely(member, anonymou
     exact = unquote(disposition.split("filename*=UTF-8''")[1])
     assert exact == 'Ünïcødé "quoted" .._.._etc_passwd ½.txt'
     assert "\r" not in disposition and "\n" not in disposition
+
+
+@pytest.mark.parametrize("file_id", ["x" * 3000, "..%2F..%2Fetc", "0" * 32])
+def test_odd_file_ids_answer_404(member, file_id):
+    assert member.call("GET", f"/api/files/{file_id}").status_code == 404
+    assert member.call("POST", f"/api/files/{file_id}/complete").status_code == 404
+
+
+def test_forged_cursor_for_own_listing_answers_400(member):
+    forged = {"owner": {"S": "whoever"}, "created_at": {"N": "nonsense"}}
+    shared_file(member)
+    own = member.call("GET", "/api/files?limit=1").data["next_cursor"]
+    decoded = json.loads(base64.urlsafe_b64decode(own))
+    forged["owner"] = decoded["owner"]
+    cursor = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode()
+
+    answer = member.call("GET", f"/api/files?cursor={cursor}")
+
+    assert answer.status_code == 400
