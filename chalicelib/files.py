@@ -78,6 +78,8 @@ def complete_file(owner: str, file_id: str, actor: Actor) -> FileRecord:
     record = owned_file(owner, file_id)
     if record.status == READY:
         return record
+    if record.status == DELETING:
+        raise Conflict("This file is being deleted.", "file_deleting")
     if record.upload_id:
         try:
             parts = storage.uploaded_parts(record.s3_key, record.upload_id)

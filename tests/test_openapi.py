@@ -1,0 +1,121 @@
+"""The OpenAPI document stays true to the routes, is valid OpenAPI 3.1, and the API answers as it says."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import MiB, shared_file
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import OpenAPIV31SpecValidator, validate
+
+from chalicelib import openapi
+
+CHALICELIB = Path(__file__).resolve().parent.parent / "chalicelib"
+
+
+@pytest.fixture(scope="module")
+def document(app) -> dict[str, Any]:
+    return openapi.document()
+
+
+def _api_routes(app) -> dict[tuple[str, str], Any]:
+    return {
+        (path, method.lower()): entry
+        for path, methods in app.routes.items()
+        if path == "/api" or path.startswith("/api/")
+        for method, entry in methods.items()
+    }
+
+
+def _operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(path, method): operation for path, item in document["paths"].items() for method, operation in item.items()}
+
+
+def test_the_document_describes_every_api_route_and_nothing_else(app, document):
+    assert set(_operations(document)) == set(_api_routes(app))
+
+
+def test_each_operation_id_is_the_routes_view_function(app, document):
+    operations = _operations(document)
+    for key, entry in _api_routes(app).items():
+        assert operations[key]["operationId"] == entry.view_name, key
+
+
+def test_every_path_parameter_is_declared(app, document):
+    operations = _operations(document)
+    for (path, method), entry in _api_routes(app).items():
+        declared = {p["name"] for p in operations[path, method].get("parameters", []) if p["in"] == "path"}
+        assert declared == set(re.findall(r"{(\w+)}", path)) == set(entry.view_args), (path, method)
+
+
+def test_every_operation_but_the_document_itself_needs_a_member_token(document):
+    assert document["security"] == [{"bearerAuth": []}]
+    for (path, method), operation in _operations(document).items():
+        if path == "/api/openapi.json":
+            assert operation["security"] == []
+        else:
+            assert "security" not in operation, (path, method)
+            assert {"401", "403"} <= set(operation["responses"]), (path, method)
+
+
+def test_every_error_code_named_is_one_the_code_raises(document):
+    source = "".join(path.read_text() for path in CHALICELIB.glob("*.py") if path.name != "openapi.py")
+    responses = document["components"]["responses"]
+    for name, response in responses.items():
+        for code in re.findall(r"`(\w+)`", response["description"]):
+            assert f'"{code}"' in source, (name, code)
+    for (path, method), operation in _operations(document).items():
+        for status, response in operation["responses"].items():
+            if "$ref" in response:
+                listed = responses[response["$ref"].rsplit("/", 1)[1]]["description"]
+                for code in re.findall(r"`(\w+)`", response["description"]):
+                    assert f"`{code}`" in listed, (path, method, status, code)
+
+
+def test_the_document_is_valid_openapi_3_1(document):
+    validate(document, cls=OpenAPIV31SpecValidator)
+
+
+def test_the_document_is_served_without_a_token(anonymous, document):
+    answer = anonymous.call("GET", "/api/openapi.json")
+
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == "application/json"
+    assert answer.data == document
+
+
+def _conforms(document: dict[str, Any], method: str, path: str, answer) -> None:
+    """The answer's body matches the schema the document gives for that operation and status."""
+    response = document["paths"][path][method]["responses"][str(answer.status_code)]
+    if "$ref" in response:
+        response = document["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+    schema = {**response["content"]["application/json"]["schema"], "components": document["components"]}
+    Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(answer.data)
+
+
+def test_the_api_answers_as_the_document_says(member, document):
+    file, link = shared_file(member)
+    file_path = f"/api/files/{file['file_id']}"
+    link_path = f"/api/links/{link['token']}"
+    calls = [
+        ("post", "/api/files", "/api/files", {"name": "a.txt", "size": 3}, 201),
+        ("post", "/api/files", "/api/files", {"name": "big.bin", "size": 7 * MiB}, 201),
+        ("get", "/api/files", "/api/files?limit=1", None, 200),
+        ("get", "/api/files", "/api/files?limit=0", None, 400),
+        ("get", "/api/files/{file_id}", file_path, None, 200),
+        ("get", "/api/files/{file_id}", "/api/files/nothing-here", None, 404),
+        ("post", "/api/files/{file_id}/complete", f"{file_path}/complete", None, 200),
+        ("post", "/api/files/{file_id}/upload", f"{file_path}/upload", None, 409),
+        ("post", "/api/files/{file_id}/links", f"{file_path}/links", {"valid_until": "2000-01-01"}, 400),
+        ("get", "/api/files/{file_id}/links", f"{file_path}/links", None, 200),
+        ("patch", "/api/links/{token}", link_path, {"allow_upload": True, "valid_until": None}, 200),
+        ("delete", "/api/links/{token}", link_path, None, 200),
+        ("patch", "/api/links/{token}", link_path, {"require_login": True}, 409),
+    ]
+    for method, template, path, body, status in calls:
+        answer = member.call(method.upper(), path, body)
+        assert answer.status_code == status, (method, path, answer.body)
+        _conforms(document, method, template, answer)
