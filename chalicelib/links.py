@@ -166,10 +166,15 @@ def visit(token: str, actor: Actor) -> LinkRecord:
     return link
 
 
+def check_access(link: LinkRecord, actor: Actor) -> None:
+    """Refuse a visitor the link is not for: anonymous visitors of a login-required link."""
+    if link.require_login and actor.who == "anonymous":
+        raise Unauthorized("Sign in to use this link.", "login_required")
+
+
 def download_url(link: LinkRecord, actor: Actor) -> str:
     """A presigned GET of the newest version, short-lived and never outliving the link."""
-    if link.require_login and actor.who == "anonymous":
-        raise Unauthorized("Sign in to download this file.", "login_required")
+    check_access(link, actor)
     seconds = get_settings().presign_seconds
     if link.valid_until is not None:
         seconds = min(seconds, int((link.valid_until - clock.now()).total_seconds()))
