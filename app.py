@@ -2,10 +2,18 @@
 
 from chalice import Chalice, Response
 
-from chalicelib import auth, bodies, files, links, openapi, pages, paging, qr, web
+from chalicelib import auth, bodies, files, links, login, openapi, pages, paging, qr, web
+from chalicelib.config import get_settings
+from chalicelib.errors import LoginRequired
 
 app = Chalice(app_name="handover")
 app.register_middleware(web.middleware, "http")
+
+if get_settings().stage == "local":
+    # The hosted login page's stand-in: never part of a deployed API (see local_login.py).
+    from chalicelib import local_login
+
+    app.register_blueprint(local_login.blueprint, url_prefix="/local-login")
 
 
 def _request():
@@ -13,7 +21,7 @@ def _request():
 
 
 def _member():
-    return auth.member(_request().headers.get("authorization"))
+    return auth.member(_request())
 
 
 # --- Member API: files ---------------------------------------------------------------
@@ -125,14 +133,68 @@ def openapi_document() -> Response:
 @app.route("/s/{token}", methods=["GET"])
 def landing(token: str) -> Response:
     request = _request()
-    link = links.visit(token, web.actor(request))
-    return web.html_response(pages.landing(link, token, web.site_url(request)))
+    viewer = auth.caller(request)
+    person = viewer.person if viewer else None
+    link = links.visit(token, person, web.actor(request, person))
+    return web.html_response(pages.landing(link, token, web.site_url(request), viewer))
 
 
 @app.route("/s/{token}/download", methods=["GET"])
 def download(token: str) -> Response:
-    actor = web.actor(_request())
-    return web.redirect(links.download_url(links.open_link(token, actor), actor))
+    request = _request()
+    viewer = auth.caller(request)
+    person = viewer.person if viewer else None
+    actor = web.actor(request, person)
+    return web.redirect(links.download_url(links.open_link(token, actor), person, actor))
+
+
+@app.route("/portal", methods=["GET"])
+def portal() -> Response:
+    request = _request()
+    viewer = auth.caller(request)
+    if viewer is None:
+        raise LoginRequired("Sign in to see what was shared with you.")
+    return web.html_response(pages.portal(viewer, links.released_to(viewer.person), web.site_url(request)))
+
+
+@app.route("/", methods=["GET"])
+def home() -> Response:
+    request = _request()
+    return web.html_response(pages.home(auth.caller(request), web.site_url(request)))
+
+
+# --- Sign-in through the hosted login page --------------------------------------------
+
+
+@app.route("/auth/login", methods=["GET"])
+def sign_in() -> Response:
+    request = _request()
+    started = login.begin(web.site_url(request), login.safe_next(web.query(request, "next")))
+    return web.redirect(started.location, started.cookies)
+
+
+@app.route("/auth/callback", methods=["GET"])
+def sign_in_callback() -> Response:
+    request = _request()
+    done = login.finish(
+        web.site_url(request), web.query(request, "code"), web.query(request, "state"), request.headers.get("cookie")
+    )
+    return web.redirect(done.location, done.cookies)
+
+
+@app.route("/auth/logout", methods=["GET"])
+def sign_out() -> Response:
+    request = _request()
+    next_path = login.safe_next(web.query(request, "next"))
+    done = login.logout(web.site_url(request), request.headers.get("cookie"), next_path)
+    return web.redirect(done.location, done.cookies)
+
+
+@app.route("/auth/signed-out", methods=["GET"])
+def signed_out() -> Response:
+    request = _request()
+    done = login.signed_out(web.site_url(request), request.headers.get("cookie"))
+    return web.redirect(done.location, done.cookies)
 
 
 @app.route("/static/{name}", methods=["GET"])

@@ -1,7 +1,8 @@
-"""Who is calling: Cognito JWTs verified in our own code against the pool's JWKS.
+"""Who is calling: a Cognito token verified in our own code, or a browser session.
 
 API Gateway's Cognito authorizer is not enough on its own: `chalice local` and the test
-client do not validate it at all, so every token is checked here.
+client do not validate it at all, so every token is checked here. The person behind a
+token or session is then read fresh from Cognito (directory.py).
 """
 
 from __future__ import annotations
@@ -10,25 +11,26 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import jwt
+from chalice.app import Request
 
+from chalicelib import directory, sessions
 from chalicelib.config import get_settings
+from chalicelib.directory import Person
 from chalicelib.errors import Forbidden, Unauthorized
+from chalicelib.models import SessionRecord
 
-MEMBERS = "members"
-ADMINS = "admins"
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 @dataclass(frozen=True)
-class Identity:
-    """A signed-in person: their Cognito `sub`, email (if the token says) and groups."""
-
-    sub: str
-    email: str | None
-    groups: frozenset[str]
+class Caller:
+    person: Person
+    session: SessionRecord | None  # None when the caller sent a bearer token
 
     @property
-    def is_member(self) -> bool:
-        return MEMBERS in self.groups
+    def csrf_token(self) -> str | None:
+        """What pages embed so scripts can make state-changing requests with the cookie."""
+        return sessions.csrf_token(self.session) if self.session else None
 
 
 @lru_cache(maxsize=1)
@@ -36,11 +38,11 @@ def _jwks() -> jwt.PyJWKClient:
     return jwt.PyJWKClient(get_settings().cognito_jwks_url, cache_keys=True, lifespan=3600, timeout=5)
 
 
-def verify(token: str) -> Identity:
-    """The identity a Cognito ID or access token proves, or Unauthorized.
+def verify(token: str, nonce: str | None = None) -> dict:
+    """The claims of a Cognito ID or access token, or Unauthorized.
 
-    Checks the RS256 signature against the pool's JWKS, `iss`, `exp`, `token_use`, and the
-    app client (`aud` on ID tokens, `client_id` on access tokens).
+    Checks the RS256 signature against the pool's JWKS, `iss`, `exp`, `token_use`, the app
+    client (`aud` on ID tokens, `client_id` on access tokens) and, when given, the `nonce`.
     """
     settings = get_settings()
     try:
@@ -60,26 +62,54 @@ def verify(token: str) -> Identity:
     client = claims.get("aud") if use == "id" else claims.get("client_id") if use == "access" else None
     if client != settings.user_pool_client_id:
         raise Unauthorized("The token was issued for another application.", "invalid_token")
-    return Identity(
-        sub=claims["sub"],
-        # Only a verified email names a person; anyone can sign up with any address.
-        email=claims.get("email") if claims.get("email_verified") in (True, "true") else None,
-        groups=frozenset(claims.get("cognito:groups", [])),
-    )
+    if nonce is not None and claims.get("nonce") != nonce:
+        raise Unauthorized("The token was issued for another sign-in.", "invalid_token")
+    return claims
 
 
-def bearer_identity(authorization: str | None) -> Identity:
-    if not authorization:
-        raise Unauthorized("Sign in: send `Authorization: Bearer <token>`.", "missing_token")
+def username_of(claims: dict) -> str:
+    return claims.get("cognito:username") or claims.get("username") or claims["sub"]
+
+
+def _bearer_person(authorization: str) -> Person:
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send `Authorization: Bearer <token>`.", "missing_token")
-    return verify(token.strip())
+    person = directory.person(username_of(verify(token.strip())))
+    if person is None:
+        raise Unauthorized("This account no longer exists or is disabled.", "invalid_token")
+    return person
 
 
-def member(authorization: str | None) -> Identity:
-    """The calling member; anyone else is refused (401 without a valid token, 403 if not a member)."""
-    identity = bearer_identity(authorization)
-    if not identity.is_member:
+def caller(request: Request) -> Caller | None:
+    """The signed-in caller, from a bearer token or a session cookie; None for anonymous."""
+    authorization = request.headers.get("authorization")
+    if authorization:
+        return Caller(_bearer_person(authorization), None)
+    session = sessions.current(request.headers.get("cookie"))
+    if session is None:
+        return None
+    person = directory.person(session.username)
+    if person is None:  # deleted or disabled since signing in: the session ends here
+        sessions.end(session)
+        return None
+    return Caller(person, session)
+
+
+def member(request: Request) -> Person:
+    """The calling member: 401 when not signed in, 403 when not in `members` or CSRF fails."""
+    found = caller(request)
+    if found is None:
+        raise Unauthorized("Sign in: send `Authorization: Bearer <token>`.", "missing_token")
+    if not found.person.is_member:
         raise Forbidden("Only members of the team can do this.", "not_a_member")
-    return identity
+    check_csrf(request, found)
+    return found.person
+
+
+def check_csrf(request: Request, found: Caller | None) -> None:
+    """State-changing requests made with a session cookie must carry the session's CSRF token."""
+    if found is None or found.session is None or request.method in _SAFE_METHODS:
+        return
+    if not sessions.csrf_ok(found.session, request.headers.get("x-csrf-token")):
+        raise Forbidden("The request lacks this session's CSRF token; reload the page.", "csrf_failed")

@@ -10,8 +10,12 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.config import get_settings
+from chalicelib.directory import normalise_email
 from chalicelib.errors import BadRequest
 
+MAX_AUDIENCE = 50  # named people and groups per link (one transaction writes them all)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_GROUP = re.compile(r"^[^\s\x00-\x1f]{1,128}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*(\s*;\s*[\w.+-]+=[\w.+\"-]+)*$")
 
@@ -27,7 +31,9 @@ class NewFile:
 class NewLink:
     valid_until: datetime | None
     allow_upload: bool
-    require_login: bool
+    require_login: bool  # true whenever recipients or groups are named
+    recipients: tuple[str, ...] = ()  # normalised email addresses
+    groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,12 +119,40 @@ def content_type(value: Any) -> str:
 
 def new_link(raw: bytes | None) -> NewLink:
     body = json_object(raw)
-    _only(body, {"valid_until", "allow_upload", "require_login"})
+    _only(body, {"valid_until", "allow_upload", "require_login", "recipients", "groups"})
+    people = tuple(dict.fromkeys(email(v) for v in _list(body, "recipients")))
+    groups = tuple(dict.fromkeys(group_name(v) for v in _list(body, "groups")))
+    if len(people) + len(groups) > MAX_AUDIENCE:
+        raise BadRequest(f"Name at most {MAX_AUDIENCE} people and groups in all.", "too_many_recipients")
     return NewLink(
         valid_until=valid_until(body.get("valid_until")),
         allow_upload=_bool(body, "allow_upload", False),
-        require_login=_bool(body, "require_login", False),
+        require_login=_bool(body, "require_login", False) or bool(people or groups),
+        recipients=people,
+        groups=groups,
     )
+
+
+def _list(body: dict[str, Any], name: str) -> list[Any]:
+    value = body.get(name, [])
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadRequest(f"{name} must be a list.", "invalid_field")
+    return value
+
+
+def email(value: Any) -> str:
+    """An email address in the form links compare addresses in."""
+    if not isinstance(value, str) or not _EMAIL.match(value.strip()) or len(value) > 254:
+        raise BadRequest(f"{str(value)[:80]!r} is not an email address.", "invalid_email")
+    return normalise_email(value)
+
+
+def group_name(value: Any) -> str:
+    if not isinstance(value, str) or not _GROUP.match(value):
+        raise BadRequest(f"{str(value)[:80]!r} is not a group name.", "invalid_group")
+    return value
 
 
 def link_change(raw: bytes | None) -> LinkChange:

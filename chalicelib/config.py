@@ -19,11 +19,15 @@ class Settings:
     links_table: str
     events_table: str
     throttle_table: str
+    sessions_table: str
+    grants_table: str
     user_pool_id: str
     user_pool_client_id: str
     cognito_issuer: str
     cognito_jwks_url: str
     secret_id: str
+    login_domain: str  # the hosted login page's base URL
+    session_hours: int
     public_url: str  # empty: derive the site's URL from the request
     presign_seconds: int
     multipart_threshold: int
@@ -58,12 +62,16 @@ def settings_from(env: dict) -> Settings:
         links_table=env.get("LINKS_TABLE", "handover-links"),
         events_table=env.get("EVENTS_TABLE", "handover-events"),
         throttle_table=env.get("THROTTLE_TABLE", "handover-throttle"),
+        sessions_table=env.get("SESSIONS_TABLE", "handover-sessions"),
+        grants_table=env.get("GRANTS_TABLE", "handover-grants"),
         user_pool_id=pool_id,
         user_pool_client_id=env.get("USER_POOL_CLIENT_ID", ""),
         cognito_issuer=issuer,
         # moto serves the JWKS at its own endpoint while `iss` keeps the AWS form.
         cognito_jwks_url=env.get("COGNITO_JWKS_URL") or f"{issuer}/.well-known/jwks.json",
         secret_id=env.get("SECRET_ID", "handover/secret"),
+        login_domain=env.get("LOGIN_DOMAIN", "").rstrip("/"),
+        session_hours=_int(env, "SESSION_HOURS", 12),
         public_url=env.get("PUBLIC_URL", "").rstrip("/"),
         presign_seconds=_int(env, "PRESIGN_SECONDS", 300),
         multipart_threshold=_int(env, "MULTIPART_THRESHOLD", 64 * MiB),

@@ -28,9 +28,25 @@ class Unauthorized(HandoverError):
     code = "unauthorized"
 
 
+class LoginRequired(Unauthorized):
+    """A page that needs a signed-in visitor: people are sent to sign in, scripts get 401."""
+
+    code = "login_required"
+
+
 class Forbidden(HandoverError):
     status = 403
     code = "forbidden"
+
+
+class NotAllowed(Forbidden):
+    """A signed-in visitor a link is not for; the page says who they are signed in as."""
+
+    code = "not_allowed"
+
+    def __init__(self, message: str, signed_in_as: str) -> None:
+        super().__init__(message)
+        self.signed_in_as = signed_in_as
 
 
 class NotFound(HandoverError):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
+import time
 from functools import lru_cache
+from typing import Any
 
 from chalicelib.aws import secrets_manager
 from chalicelib.config import get_settings
@@ -16,6 +20,39 @@ def _server_secret() -> bytes:
     return value["SecretString"].encode()
 
 
+@lru_cache(maxsize=8)
 def derived_key(purpose: str) -> bytes:
     """A key for one purpose, so a MAC made for one use never verifies for another."""
     return hmac.new(_server_secret(), purpose.encode(), hashlib.sha256).digest()
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def seal(purpose: str, data: dict[str, Any], seconds: int) -> str:
+    """`data` signed for one purpose and a limited time, for a cookie or a form field."""
+    payload = _b64(json.dumps({**data, "exp": int(time.time()) + seconds}, separators=(",", ":")).encode())
+    mac = hmac.new(derived_key(purpose), payload.encode(), hashlib.sha256).digest()
+    return f"{payload}.{_b64(mac)}"
+
+
+def unseal(purpose: str, sealed: str | None) -> dict[str, Any] | None:
+    """The data of a sealed value, or None when tampered with, made for another purpose, or expired."""
+    if not sealed or sealed.count(".") != 1:
+        return None
+    payload, mac = sealed.split(".")
+    expected = _b64(hmac.new(derived_key(purpose), payload.encode(), hashlib.sha256).digest())
+    if not hmac.compare_digest(mac, expected):
+        return None
+    try:
+        data = json.loads(_unb64(payload))
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("exp", 0) < time.time():
+        return None
+    return data

@@ -7,12 +7,13 @@ from typing import Any
 
 from pynamodb.exceptions import PutError, TransactWriteError
 
-from chalicelib import audit, clock, storage, throttle, tokens
+from chalicelib import audit, clock, directory, storage, throttle, tokens
 from chalicelib.audit import Actor
 from chalicelib.bodies import LinkChange, NewLink
 from chalicelib.config import get_settings
-from chalicelib.errors import Conflict, Gone, NotFound, Unauthorized
-from chalicelib.models import FileRecord, LinkRecord, LinkTarget, transaction
+from chalicelib.directory import Person
+from chalicelib.errors import BadRequest, Conflict, Gone, LoginRequired, NotAllowed, NotFound
+from chalicelib.models import FileRecord, GrantRecord, LinkRecord, LinkTarget, transaction
 
 ACTIVE = "active"
 EXPIRED = "expired"
@@ -51,6 +52,9 @@ def create_link(file: FileRecord, options: NewLink, actor: Actor) -> LinkRecord:
     """A new link to a ready file; the file must still be ready when the link is written."""
     if file.status != "ready":
         raise Conflict("Only a completely uploaded file can be shared.", "file_not_ready")
+    unknown = sorted(set(options.groups) - directory.existing_groups(list(options.groups)))
+    if unknown:
+        raise BadRequest(f"There is no group named {unknown[0]!r}.", "unknown_group")
     now = clock.now()
     link = LinkRecord(
         link_id=tokens.new_link_id(),
@@ -61,6 +65,8 @@ def create_link(file: FileRecord, options: NewLink, actor: Actor) -> LinkRecord:
         valid_until=options.valid_until,
         allow_upload=options.allow_upload,
         require_login=options.require_login,
+        recipients=list(options.recipients),
+        groups=list(options.groups),
         target=_target(file),
     )
     link.expires_at = _tidy_after(link)
@@ -70,9 +76,15 @@ def create_link(file: FileRecord, options: NewLink, actor: Actor) -> LinkRecord:
             # Two links never share an id, even if the random generator ever repeated.
             write.save(link, condition=LinkRecord.link_id.does_not_exist())
             write.save(audit.event(file.file_id, "link_created", actor, link.link_id, **_options(link)))
+            for grantee in _grantees(link):
+                write.save(GrantRecord(grantee, link.link_id, file_id=file.file_id, expires_at=link.expires_at))
     except TransactWriteError:
         raise Conflict("The file changed while the link was made; try again.", "file_changed") from None
     return link
+
+
+def _grantees(link: LinkRecord) -> list[str]:
+    return [f"email:{address}" for address in link.recipients] + [f"group:{name}" for name in link.groups]
 
 
 def _options(link: LinkRecord) -> dict[str, Any]:
@@ -80,6 +92,8 @@ def _options(link: LinkRecord) -> dict[str, Any]:
         "valid_until": clock.iso(link.valid_until) or "never",
         "allow_upload": link.allow_upload,
         "require_login": link.require_login,
+        "recipients": list(link.recipients),
+        "groups": list(link.groups),
     }
 
 
@@ -108,12 +122,14 @@ def change_link(link: LinkRecord, change: LinkChange, actor: Actor) -> LinkRecor
         raise Conflict("A revoked link cannot be changed; make a new one.", "link_revoked")
     for name, value in change.fields.items():
         setattr(link, name, value)
+    link.require_login = link.require_login or bool(link.recipients or link.groups)
     link.updated_at = clock.now()
     link.expires_at = _tidy_after(link)
     try:
         link.save(condition=LinkRecord.revoked_at.does_not_exist())
     except PutError:
         raise Conflict("The link was revoked meanwhile.", "link_revoked") from None
+    _retidy_grants(link)
     audit.record(link.file_id, "link_changed", actor, link.link_id, **_options(link))
     return link
 
@@ -131,8 +147,16 @@ def revoke_link(link: LinkRecord, actor: Actor, reason: str = "revoked") -> Link
                 LinkRecord.expires_at.set(link.expires_at),
             ]
         )
+        _retidy_grants(link)
         audit.record(link.file_id, "link_revoked", actor, link.link_id, reason=reason)
     return link
+
+
+def _retidy_grants(link: LinkRecord) -> None:
+    """Keep the grants' TTL with the link's, so the portal never loses a link still working."""
+    tidy = GrantRecord.expires_at.set(link.expires_at) if link.expires_at else GrantRecord.expires_at.remove()
+    for grantee in _grantees(link):
+        GrantRecord(grantee, link.link_id).update(actions=[tidy])
 
 
 def revoke_all(file_id: str, reason: str, actor: Actor) -> None:
@@ -159,22 +183,46 @@ def open_link(token: str, actor: Actor) -> LinkRecord:
     return link
 
 
-def visit(token: str, actor: Actor) -> LinkRecord:
-    """Open a link's landing page, and audit that it was opened."""
+def visit(token: str, person: Person | None, actor: Actor) -> LinkRecord:
+    """Open a link's landing page for a visitor it is for, and audit that it was opened."""
     link = open_link(token, actor)
+    check_access(link, person, actor)
     audit.record(link.file_id, "link_opened", actor, link.link_id)
     return link
 
 
-def check_access(link: LinkRecord, actor: Actor) -> None:
-    """Refuse a visitor the link is not for: anonymous visitors of a login-required link."""
-    if link.require_login and actor.who == "anonymous":
-        raise Unauthorized("Sign in to use this link.", "login_required")
+def is_for(link: LinkRecord, person: Person) -> bool:
+    """Whether a signed-in person may use a login-required link, by what Cognito says now."""
+    if person.sub == link.owner or not (link.recipients or link.groups):
+        return True
+    return (person.email is not None and person.email in link.recipients) or bool(set(link.groups) & person.groups)
 
 
-def download_url(link: LinkRecord, actor: Actor) -> str:
+def check_access(link: LinkRecord, person: Person | None, actor: Actor) -> None:
+    """Refuse visitors a login-required link is not for; audit every decision on such links."""
+    if not link.require_login:
+        return
+    if person is None:
+        audit.record(link.file_id, "login_required", actor, link.link_id)
+        raise LoginRequired("Sign in to use this link.")
+    if not is_for(link, person):
+        audit.record(link.file_id, "access_refused", actor, link.link_id)
+        raise NotAllowed("This link was shared with other people.", signed_in_as=person.label)
+    audit.record(link.file_id, "access_granted", actor, link.link_id)
+
+
+def released_to(person: Person) -> list[LinkRecord]:
+    """Every working link released to this person by verified email or by group, newest first."""
+    grantees = ([f"email:{person.email}"] if person.email else []) + [f"group:{g}" for g in sorted(person.groups)]
+    link_ids = {grant.link_id for grantee in grantees for grant in GrantRecord.query(grantee)}
+    found = LinkRecord.batch_get(link_ids, consistent_read=True) if link_ids else []
+    working = [link for link in found if status(link) == ACTIVE and is_for(link, person)]
+    return sorted(working, key=lambda link: link.created_at, reverse=True)
+
+
+def download_url(link: LinkRecord, person: Person | None, actor: Actor) -> str:
     """A presigned GET of the newest version, short-lived and never outliving the link."""
-    check_access(link, actor)
+    check_access(link, person, actor)
     seconds = get_settings().presign_seconds
     if link.valid_until is not None:
         seconds = min(seconds, int((link.valid_until - clock.now()).total_seconds()))
@@ -211,6 +259,8 @@ def describe(link: LinkRecord, site_url: str) -> dict[str, Any]:
         "valid_until": clock.iso(link.valid_until),
         "allow_upload": link.allow_upload,
         "require_login": link.require_login,
+        "recipients": list(link.recipients),
+        "groups": list(link.groups),
         "downloads": link.downloads,
         "created_at": clock.iso(link.created_at),
         "updated_at": clock.iso(link.updated_at),

@@ -64,6 +64,7 @@ class LocalStack:
     """The local AWS processes and what was provisioned in them."""
 
     data_dir: Path
+    app_url: str  # where the app is served: CORS origin, sign-in callback, hosted-login stand-in
     s3_port: int = field(default_factory=free_port)
     moto_port: int = field(default_factory=free_port)
     processes: list[subprocess.Popen] = field(default_factory=list)
@@ -162,10 +163,11 @@ class LocalStack:
             USER_POOL_CLIENT_ID=self.client_id,
             # moto serves the pool's keys at its own address; `iss` keeps the AWS form.
             COGNITO_JWKS_URL=f"{self.moto_endpoint}/{self.user_pool_id}/.well-known/jwks.json",
+            LOGIN_DOMAIN=f"{self.app_url}/local-login",
         )
         return env
 
-    def provision(self, site_origins: list[str]) -> None:
+    def provision(self) -> None:
         """Create the bucket, tables, user pool and secret the settings name.
 
         Runs in a process whose environment already points at this stack (see
@@ -174,12 +176,12 @@ class LocalStack:
         from chalicelib.config import get_settings
 
         settings = get_settings()
-        self._provision_bucket(settings.files_bucket, site_origins)
+        self._provision_bucket(settings.files_bucket)
         self._provision_tables()
         self._provision_user_pool()
         self.client("secretsmanager").create_secret(Name=settings.secret_id, SecretString=secrets.token_urlsafe(48))
 
-    def _provision_bucket(self, bucket: str, site_origins: list[str]) -> None:
+    def _provision_bucket(self, bucket: str) -> None:
         s3 = self.client("s3")
         s3.create_bucket(Bucket=bucket)
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
@@ -188,7 +190,7 @@ class LocalStack:
             CORSConfiguration={
                 "CORSRules": [
                     {
-                        "AllowedOrigins": site_origins,
+                        "AllowedOrigins": [self.app_url],
                         "AllowedMethods": ["GET", "HEAD", "PUT", "POST"],
                         "AllowedHeaders": ["*"],
                         "ExposeHeaders": ["ETag"],
@@ -222,6 +224,12 @@ class LocalStack:
             ClientName="handover-web",
             ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
             PreventUserExistenceErrors="ENABLED",
+            AllowedOAuthFlowsUserPoolClient=True,
+            AllowedOAuthFlows=["code"],
+            AllowedOAuthScopes=["openid", "email", "profile"],
+            SupportedIdentityProviders=["COGNITO"],
+            CallbackURLs=[f"{self.app_url}/auth/callback"],
+            LogoutURLs=[f"{self.app_url}/auth/signed-out"],
         )["UserPoolClient"]["ClientId"]
         for group in ("members", "admins"):
             cognito.create_group(UserPoolId=self.user_pool_id, GroupName=group)
@@ -257,16 +265,17 @@ def main() -> None:
     """`make dev`: start the local AWS, provision it, and serve the app with `chalice local`."""
     root = Path(__file__).resolve().parent.parent
     port = int(os.environ.get("PORT", "8000"))
+    app_url = f"http://127.0.0.1:{port}"
     stack = LocalStack(
         data_dir=root / ".local",
+        app_url=app_url,
         s3_port=int(os.environ.get("S3_PORT", "8333")),
         moto_port=int(os.environ.get("MOTO_PORT", "5000")),
     )
-    app_url = f"http://127.0.0.1:{port}"
     stack.start()
     try:
         os.environ.update(stack.environment())
-        stack.provision(site_origins=[app_url, f"http://localhost:{port}"])
+        stack.provision()
         env = stack.environment(dict(os.environ))
         info = {
             "app_url": app_url,

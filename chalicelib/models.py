@@ -145,6 +145,34 @@ class ThrottleRecord(Model):
     expires_at = TTLAttribute()
 
 
+class SessionRecord(Model):
+    """A browser session. The cookie holds the id plus its HMAC; the person is re-read per request."""
+
+    class Meta(_Meta):
+        table_name = _settings.sessions_table
+
+    session_id = UnicodeAttribute(hash_key=True)
+    username = UnicodeAttribute()  # Cognito username, for fresh lookups of email and groups
+    sub = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()  # checked in code; TTL only tidies
+
+
+class GrantRecord(Model):
+    """Who a restricted link is released to: one item per named email or group.
+
+    Lets the partner portal Query what was released to a person without a Scan.
+    """
+
+    class Meta(_Meta):
+        table_name = _settings.grants_table
+
+    grantee = UnicodeAttribute(hash_key=True)  # "email:<normalised address>" or "group:<name>"
+    link_id = UnicodeAttribute(range_key=True)
+    file_id = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)  # tidied with the link
+
+
 @lru_cache(maxsize=1)
 def _connection() -> Connection:
     return Connection(region=_settings.region, host=_settings.dynamodb_endpoint or None)
@@ -155,5 +183,5 @@ def transaction() -> TransactWrite:
     return TransactWrite(connection=_connection())
 
 
-ALL_MODELS = (FileRecord, LinkRecord, EventRecord, ThrottleRecord)
+ALL_MODELS = (FileRecord, LinkRecord, EventRecord, ThrottleRecord, SessionRecord, GrantRecord)
 TTL_ATTRIBUTE = "expires_at"

@@ -9,7 +9,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from chalicelib import clock
+from chalicelib import clock, tokens
+from chalicelib.auth import Caller
 from chalicelib.models import LinkRecord
 
 # Next to app.py both in the repository and, through vendor/, in the deployment package.
@@ -48,9 +49,19 @@ def render(template: str, **context: Any) -> str:
     return _environment().get_template(template).render(**context)
 
 
-def landing(link: LinkRecord, token: str, site: str) -> str:
+def landing(link: LinkRecord, token: str, site: str, viewer: Caller | None) -> str:
     """The page a recipient sees on opening a link: what the file is, and a download button."""
-    return render("landing.html", site=site, token=token, link=link, file=link.target)
+    return render("landing.html", site=site, viewer=viewer, token=token, link=link, file=link.target)
+
+
+def portal(viewer: Caller, released: list[LinkRecord], site: str) -> str:
+    """Everything released to a signed-in person, and nothing else."""
+    items = [(tokens.token_for(link.link_id), link) for link in released]
+    return render("portal.html", site=site, viewer=viewer, items=items)
+
+
+def home(viewer: Caller | None, site: str) -> str:
+    return render("home.html", site=site, viewer=viewer)
 
 
 def static_file(name: str) -> tuple[str, str] | None:

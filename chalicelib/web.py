@@ -7,14 +7,15 @@ import time
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from chalice.app import Request, Response
 
 from chalicelib import pages
 from chalicelib.audit import Actor
-from chalicelib.auth import Identity
 from chalicelib.config import get_settings
-from chalicelib.errors import HandoverError, NotFound
+from chalicelib.directory import Person
+from chalicelib.errors import HandoverError, LoginRequired, NotAllowed, NotFound
 
 # Tokens live in URLs: no referrer leaves a page, nothing is cached or indexed.
 _SECURITY_HEADERS = {
@@ -51,8 +52,11 @@ def html_response(html: str, status: int = 200) -> Response:
     return Response(body=html, status_code=status, headers={"Content-Type": "text/html; charset=utf-8"})
 
 
-def redirect(location: str) -> Response:
-    return Response(body="", status_code=302, headers={"Location": location})
+def redirect(location: str, cookies: list[str] | None = None) -> Response:
+    headers: dict[str, Any] = {"Location": location}
+    if cookies:
+        headers["Set-Cookie"] = cookies
+    return Response(body="", status_code=302, headers=headers)
 
 
 def static_response(name: str) -> Response:
@@ -79,13 +83,13 @@ def site_url(request: Request) -> str:
     return f"{scheme}://{host}"
 
 
-def actor(request: Request, identity: Identity | None = None) -> Actor:
-    if identity is None:
+def actor(request: Request, person: Person | None = None) -> Actor:
+    if person is None:
         who = "anonymous"
-    elif identity.is_member:
-        who = f"member:{identity.sub}"
+    elif person.is_member:
+        who = f"member:{person.sub}"
     else:
-        who = f"email:{identity.email}" if identity.email else f"user:{identity.sub}"
+        who = f"email:{person.email}" if person.email else f"user:{person.username}"
     return Actor(
         who=who,
         ip=request.context.get("identity", {}).get("sourceIp"),
@@ -101,15 +105,32 @@ def error_response(error: HandoverError, request: Request) -> Response:
     """JSON for the API, a readable page for people following a link."""
     if request.path.startswith("/api/") or request.path == "/api":
         return json_response({"error": {"code": error.code, "message": error.message}}, error.status)
+    site = site_url(request)
+    here = _path_with_query(request)
+    if isinstance(error, LoginRequired):
+        return redirect(f"{site}/auth/login?{urlencode({'next': here})}")
+    switch_account = None
+    if isinstance(error, NotAllowed):
+        switch_account = f"{site}/auth/logout?{urlencode({'next': '/auth/login?' + urlencode({'next': here})})}"
     html = pages.render(
         "error.html",
-        site=site_url(request),
+        site=site,
         status=error.status,
         title=_PAGE_TITLES.get(error.status, "Something went wrong"),
         message=error.message,
         hint=_PAGE_HINTS.get(error.status),
+        signed_in_as=getattr(error, "signed_in_as", None),
+        switch_account=switch_account,
     )
     return html_response(html, error.status)
+
+
+def _path_with_query(request: Request) -> str:
+    """The path asked for (without API Gateway's stage), as a `next` to come back to after signing in."""
+    # Chalice's request.path is the route pattern; the event holds the real path.
+    path = request.to_original_event().get("path") or request.context.get("path") or "/"
+    query = urlencode(request.query_params or {})
+    return f"{path}?{query}" if query else path
 
 
 def _own_error_shape(response: Response, request: Request) -> Response:

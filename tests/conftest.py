@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from chalicelib.localstack import LocalStack  # noqa: E402
+from chalicelib.localstack import LocalStack, free_port  # noqa: E402
 
 MiB = 1024 * 1024
 
@@ -27,13 +28,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
     pynamodb reads table names when chalicelib.models is imported, so the environment is
     set before anything imports the app.
     """
-    local = LocalStack(data_dir=tmp_path_factory.mktemp("stack"))
+    local = LocalStack(data_dir=tmp_path_factory.mktemp("stack"), app_url=f"http://127.0.0.1:{free_port()}")
     local.start()
     try:
         os.environ.update(local.environment())
         # Small limits so tests reach them with small files and few requests.
         os.environ.update(GUESS_LIMIT="5", MULTIPART_THRESHOLD=str(6 * MiB), MULTIPART_PART_SIZE=str(5 * MiB))
-        local.provision(site_origins=["http://127.0.0.1"])
+        local.provision()
         os.environ.update(local.environment())
         from chalicelib.config import get_settings
 
@@ -48,6 +49,20 @@ def app(stack: LocalStack):
     from app import app as chalice_app
 
     return chalice_app
+
+
+@pytest.fixture(scope="session")
+def served(app, stack: LocalStack) -> str:
+    """The app over real HTTP, as `chalice local` serves it, for browsers and redirects."""
+    from chalice.config import Config
+    from chalice.local import create_local_server
+
+    port = int(stack.app_url.rsplit(":", 1)[1])
+    server = create_local_server(app, Config.create(chalice_stage="local", app_name="handover"), "127.0.0.1", port)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield stack.app_url
+    server.server.shutdown()
 
 
 @pytest.fixture

@@ -121,16 +121,16 @@ def test_file_links_are_listed_for_their_owner_with_download_counts(member, anon
     assert by_token[link["token"]]["downloads"] == 1
 
 
-def test_login_required_link_does_not_serve_the_file_to_anonymous_visitors(member, anonymous):
+def test_login_required_link_sends_anonymous_visitors_to_sign_in(member, anonymous):
     _, link = shared_file(member, require_login=True)
 
     page = anonymous.call("GET", f"/s/{link['token']}")
     download = anonymous.call("GET", f"/s/{link['token']}/download")
 
-    assert page.status_code == 200
-    assert "/download" not in page.body.decode()
-    assert download.status_code == 401
-    assert "Location" not in download.headers
+    assert page.status_code == 302
+    assert page.headers["Location"].endswith(f"/auth/login?next=%2Fs%2F{link['token']}")
+    assert download.status_code == 302
+    assert "/auth/login?next=" in download.headers["Location"]
 
 
 def test_qr_codes_encode_the_link(member, anonymous):

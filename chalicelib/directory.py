@@ -1,0 +1,71 @@
+"""People as Cognito knows them right now: verified email and groups, read fresh per request.
+
+Tokens and sessions outlive changes in Cognito (a sign-out, a removal from a group, a
+deleted account), so access decisions never rest on what a token said at sign-in.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from chalicelib.aws import cognito
+from chalicelib.config import get_settings
+
+MEMBERS = "members"
+ADMINS = "admins"
+
+
+@dataclass(frozen=True)
+class Person:
+    username: str
+    sub: str
+    email: str | None  # only when verified, normalised
+    groups: frozenset[str]
+
+    @property
+    def is_member(self) -> bool:
+        return MEMBERS in self.groups
+
+    @property
+    def label(self) -> str:
+        return self.email or self.username
+
+
+def normalise_email(address: str) -> str:
+    """The form emails are compared in: NFKC, trimmed, lower-case."""
+    return unicodedata.normalize("NFKC", address).strip().lower()
+
+
+def person(username: str) -> Person | None:
+    """The enabled user `username`, or None when deleted or disabled."""
+    pool = get_settings().user_pool_id
+    client = cognito()
+    try:
+        user = client.admin_get_user(UserPoolId=pool, Username=username)
+    except client.exceptions.UserNotFoundException:
+        return None
+    if not user.get("Enabled", True):
+        return None
+    attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+    verified = attributes.get("email_verified") == "true" and attributes.get("email")
+    return Person(
+        username=user["Username"],
+        sub=attributes.get("sub", user["Username"]),
+        email=normalise_email(attributes["email"]) if verified else None,
+        groups=frozenset(_groups(username)),
+    )
+
+
+def _groups(username: str) -> list[str]:
+    pages = cognito().get_paginator("admin_list_groups_for_user")
+    pool = get_settings().user_pool_id
+    return [g["GroupName"] for page in pages.paginate(UserPoolId=pool, Username=username) for g in page["Groups"]]
+
+
+def existing_groups(names: list[str]) -> set[str]:
+    """Which of these group names exist in the user pool."""
+    pool = get_settings().user_pool_id
+    pages = cognito().get_paginator("list_groups")
+    known = {g["GroupName"] for page in pages.paginate(UserPoolId=pool) for g in page["Groups"]}
+    return set(names) & known

@@ -1,0 +1,82 @@
+"""Browser sessions: a DynamoDB item per session, named by a signed id in an HttpOnly cookie."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+from http.cookies import CookieError, SimpleCookie
+
+from chalicelib import clock
+from chalicelib.config import get_settings
+from chalicelib.keys import derived_key
+from chalicelib.models import SessionRecord
+
+COOKIE = "handover_session"
+
+
+def _mac(session_id: str, purpose: str) -> str:
+    digest = hmac.new(derived_key(purpose), session_id.encode(), hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def start(username: str, sub: str) -> tuple[SessionRecord, str]:
+    """A new session and the cookie value that names it."""
+    now = clock.now()
+    record = SessionRecord(
+        session_id=secrets.token_urlsafe(24),
+        username=username,
+        sub=sub,
+        created_at=now,
+        expires_at=now + timedelta(hours=get_settings().session_hours),
+    )
+    record.save(condition=SessionRecord.session_id.does_not_exist())
+    return record, f"{record.session_id}.{_mac(record.session_id, 'session-v1')}"
+
+
+def current(cookie_header: str | None) -> SessionRecord | None:
+    """The live session a Cookie header names; a tampered or expired one is ignored."""
+    value = cookie_value(cookie_header, COOKIE)
+    if not value or value.count(".") != 1:
+        return None
+    session_id, mac = value.split(".")
+    if not hmac.compare_digest(mac, _mac(session_id, "session-v1")):
+        return None
+    try:
+        record = SessionRecord.get(session_id, consistent_read=True)
+    except SessionRecord.DoesNotExist:
+        return None
+    return record if record.expires_at > clock.now() else None
+
+
+def end(record: SessionRecord) -> None:
+    record.delete()
+
+
+def csrf_token(record: SessionRecord) -> str:
+    """The token pages embed and state-changing requests made with the cookie send back."""
+    return _mac(record.session_id, "csrf-v1")
+
+
+def csrf_ok(record: SessionRecord, sent: str | None) -> bool:
+    return bool(sent) and hmac.compare_digest(sent, csrf_token(record))
+
+
+def cookie_value(cookie_header: str | None, name: str) -> str | None:
+    if not cookie_header:
+        return None
+    jar = SimpleCookie()
+    try:
+        jar.load(cookie_header)
+    except CookieError:  # a malformed Cookie header names no session
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel else None
+
+
+def set_cookie(name: str, value: str, seconds: int, secure: bool) -> str:
+    """A Set-Cookie value: HttpOnly, SameSite=Lax, Secure on HTTPS."""
+    flags = f"; Max-Age={seconds}; Path=/; HttpOnly; SameSite=Lax"
+    return f"{name}={value}{flags}{'; Secure' if secure else ''}"
