@@ -23,6 +23,14 @@ lint: $(INSTALLED)
 test: lint
 	$(BIN)/pytest
 
+# The deployable artifacts: chalice's SAM template merged with infra/, linted. See README.
+STAGE ?= prod
+package: $(INSTALLED)
+	rm -rf out
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-$${AWS_REGION:-us-east-1}} \
+		$(BIN)/chalice package --stage $(STAGE) --merge-template infra/resources.json out
+	$(BIN)/cfn-lint out/sam.json
+
 bench: $(INSTALLED)
 	$(BIN)/python tests/bench.py
 
