@@ -65,6 +65,35 @@ def served(app, stack: LocalStack) -> str:
     server.server.shutdown()
 
 
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = ROOT / "tests" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright (Playwright's own browser download does not work here)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM}: `apt-get install chromium` (CI installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+            + ["--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, served):
+    """A fresh browser context (no cookies) and a page in it."""
+    context = chromium.new_context(accept_downloads=True, base_url=served)
+    yield context.new_page()
+    context.close()
+
+
 @pytest.fixture
 def client(app):
     from chalice.test import Client
