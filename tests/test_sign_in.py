@@ -219,3 +219,22 @@ def test_members_use_the_api_with_their_session_and_a_csrf_token(served, stack, 
     assert without.status_code == 403 and without.json()["error"]["code"] == "csrf_failed"
     assert wrong.status_code == 403
     assert revoked.status_code == 200
+
+
+def test_every_refusal_and_granted_access_is_audited_with_who(served, stack, member):
+    signed_in(stack, "olga@partner.example", groups=())
+    signed_in(stack, "pete@elsewhere.example", groups=())
+    _, link = shared_file(member, recipients=["olga@partner.example"])
+    url = f"{served}/s/{link['token']}"
+
+    requests.get(url, allow_redirects=False)
+    sign_in_through_pages(requests.Session(), url, "pete@elsewhere.example")
+    sign_in_through_pages(requests.Session(), url, "olga@partner.example")
+
+    from chalicelib.models import EventRecord
+
+    events = [(e.kind, e.actor) for e in EventRecord.query(link["file_id"]) if e.kind != "link_created"]
+    assert ("login_required", "anonymous") in events
+    assert ("access_refused", "email:pete@elsewhere.example") in events
+    assert ("access_granted", "email:olga@partner.example") in events
+    assert ("link_opened", "email:olga@partner.example") in events
