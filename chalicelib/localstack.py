@@ -113,7 +113,7 @@ class LocalStack:
         ports = {name: free_port() for name in ("master", "volume", "filer")}
         args = [
             _bin("weed"), "server", f"-dir={weed_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-            "-master.telemetry=false", "-volume.max=8", "-master.volumeSizeLimitMB=256",
+            "-master.telemetry=false", "-volume.max=8", "-master.volumeSizeLimitMB=256", "-volume.preStopSeconds=0",
             "-s3", f"-s3.port={self.s3_port}", f"-s3.config={config}",
             f"-s3.port.grpc={free_port()}", "-s3.port.iceberg=0", "-s3.port.lance=0",
         ]  # fmt: skip
