@@ -2,7 +2,7 @@
 
 from chalice import Chalice, Response
 
-from chalicelib import auth, bodies, files, links, login, openapi, pages, paging, qr, web
+from chalicelib import audit, auth, bodies, files, links, login, openapi, pages, paging, qr, web
 from chalicelib.config import get_settings
 from chalicelib.errors import LoginRequired
 
@@ -39,7 +39,8 @@ def list_files() -> Response:
     member = _member()
     request = _request()
     limit = paging.limit(web.query(request, "limit"))
-    page, cursor = files.list_files(member.sub, limit, web.query(request, "cursor"))
+    folder = web.query(request, "folder_id")
+    page, cursor = files.list_files(member.sub, limit, web.query(request, "cursor"), folder)
     return web.json_response({"files": [files.describe(f) for f in page], "next_cursor": cursor})
 
 
@@ -47,6 +48,39 @@ def list_files() -> Response:
 def get_file(file_id: str) -> Response:
     member = _member()
     return web.json_response({"file": files.describe(files.owned_file(member.sub, file_id))})
+
+
+@app.route("/api/files/{file_id}", methods=["PATCH"])
+def rename_file(file_id: str) -> Response:
+    member = _member()
+    request = _request()
+    record = files.rename(member.sub, file_id, bodies.new_name(request.raw_body), web.actor(request, member))
+    return web.json_response({"file": files.describe(record)})
+
+
+@app.route("/api/folders", methods=["POST"])
+def create_folder() -> Response:
+    member = _member()
+    request = _request()
+    folder = files.create_folder(member.sub, bodies.new_folder(request.raw_body), web.actor(request, member))
+    return web.json_response({"file": files.describe(folder)}, 201)
+
+
+@app.route("/api/files/{file_id}/events", methods=["GET"])
+def list_events(file_id: str) -> Response:
+    member = _member()
+    request = _request()
+    record = files.owned_file(member.sub, file_id)
+    limit = paging.limit(web.query(request, "limit"))
+    page, cursor = audit.events_of(record.file_id, limit, web.query(request, "cursor"))
+    return web.json_response({"events": [audit.describe(e) for e in page], "next_cursor": cursor})
+
+
+@app.route("/api/files/{file_id}/events.csv", methods=["GET"])
+def export_events(file_id: str) -> Response:
+    member = _member()
+    record = files.owned_file(member.sub, file_id)
+    return web.csv_response(audit.as_csv(record.file_id), f"history-{record.name}.csv")
 
 
 @app.route("/api/files/{file_id}", methods=["DELETE"])
@@ -136,7 +170,11 @@ def landing(token: str) -> Response:
     viewer = auth.caller(request)
     person = viewer.person if viewer else None
     link = links.visit(token, person, web.actor(request, person))
-    return web.html_response(pages.landing(link, token, web.site_url(request), viewer))
+    site = web.site_url(request)
+    if link.target.kind == "folder":
+        folder, trail, items = links.folder_view(link, web.query(request, "folder"))
+        return web.html_response(pages.folder(link, token, site, viewer, folder, trail, items))
+    return web.html_response(pages.landing(link, token, site, viewer))
 
 
 @app.route("/s/{token}/download", methods=["GET"])
@@ -146,6 +184,15 @@ def download(token: str) -> Response:
     person = viewer.person if viewer else None
     actor = web.actor(request, person)
     return web.redirect(links.download_url(links.open_link(token, actor), person, actor))
+
+
+@app.route("/s/{token}/files/{file_id}/download", methods=["GET"])
+def download_from_folder(token: str, file_id: str) -> Response:
+    request = _request()
+    viewer = auth.caller(request)
+    person = viewer.person if viewer else None
+    actor = web.actor(request, person)
+    return web.redirect(links.folder_file_url(links.open_link(token, actor), file_id, person, actor))
 
 
 @app.route("/portal", methods=["GET"])

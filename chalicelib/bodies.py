@@ -25,6 +25,13 @@ class NewFile:
     name: str
     size: int
     content_type: str
+    folder_id: str | None = None  # None: the member's top level
+
+
+@dataclass(frozen=True)
+class NewFolder:
+    name: str
+    folder_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,12 +84,32 @@ def _bool(body: dict[str, Any], name: str, default: bool) -> bool:
 
 def new_file(raw: bytes | None) -> NewFile:
     body = json_object(raw)
-    _only(body, {"name", "size", "content_type"})
+    _only(body, {"name", "size", "content_type", "folder_id"})
     return NewFile(
         name=file_name(_required(body, "name")),
         size=file_size(_required(body, "size")),
         content_type=content_type(body.get("content_type")),
+        folder_id=_folder_id(body),
     )
+
+
+def new_folder(raw: bytes | None) -> NewFolder:
+    body = json_object(raw)
+    _only(body, {"name", "folder_id"})
+    return NewFolder(name=file_name(_required(body, "name")), folder_id=_folder_id(body))
+
+
+def new_name(raw: bytes | None) -> str:
+    body = json_object(raw)
+    _only(body, {"name"})
+    return file_name(_required(body, "name"))
+
+
+def _folder_id(body: dict[str, Any]) -> str | None:
+    value = body.get("folder_id")
+    if value is not None and not isinstance(value, str):
+        raise BadRequest("folder_id must be a folder's id, or null for the top level.", "invalid_field")
+    return value or None
 
 
 def file_name(value: Any) -> str:

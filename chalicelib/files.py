@@ -1,4 +1,5 @@
-"""Files: a member announces a file, sends its bytes straight to S3, and we check they arrived."""
+"""Files and folders: a member announces a file, sends its bytes straight to S3, and we check
+they arrived; folders hold files and other folders."""
 
 from __future__ import annotations
 
@@ -10,19 +11,56 @@ from pynamodb.exceptions import QueryError
 
 from chalicelib import audit, clock, links, paging, storage
 from chalicelib.audit import Actor
-from chalicelib.bodies import NewFile
+from chalicelib.bodies import NewFile, NewFolder
 from chalicelib.config import get_settings
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.models import FileRecord
 
 _FILE_ID = re.compile(r"^[0-9a-f]{32}$")
+_MAX_DEPTH = 32  # folders within folders
 UPLOADING = "uploading"
 READY = "ready"
 DELETING = "deleting"
 
 
+def _parent(owner: str, folder_id: str | None) -> str:
+    return f"{owner}/{folder_id or 'root'}"
+
+
+def _folder_for(owner: str, folder_id: str | None) -> str | None:
+    """A folder id to put something in, checked to be the member's folder."""
+    if folder_id is None:
+        return None
+    folder = _get(folder_id) if _FILE_ID.match(folder_id) else None
+    if folder is None or folder.owner != owner or not folder.is_folder or folder.status != READY:
+        raise NotFound("No such folder.", "folder_not_found")
+    return folder_id
+
+
+def create_folder(owner: str, new: NewFolder, actor: Actor) -> FileRecord:
+    now = clock.now()
+    folder_id = _folder_for(owner, new.folder_id)
+    record = FileRecord(
+        file_id=uuid.uuid4().hex,
+        owner=owner,
+        kind="folder",
+        folder_id=folder_id,
+        parent=_parent(owner, folder_id),
+        name=new.name,
+        size=0,
+        content_type="folder",
+        status=READY,
+        created_at=now,
+        updated_at=now,
+    )
+    record.save(condition=FileRecord.file_id.does_not_exist())
+    audit.record(record.file_id, "folder_created", actor, name=new.name)
+    return record
+
+
 def create_file(owner: str, new: NewFile) -> tuple[FileRecord, dict[str, Any]]:
     """Record an announced file and plan its upload; it is shareable only once completed."""
+    folder_id = _folder_for(owner, new.folder_id)
     file_id = uuid.uuid4().hex
     key = f"files/{file_id}"
     multipart = new.size > get_settings().multipart_threshold
@@ -31,6 +69,8 @@ def create_file(owner: str, new: NewFile) -> tuple[FileRecord, dict[str, Any]]:
     record = FileRecord(
         file_id=file_id,
         owner=owner,
+        folder_id=folder_id,
+        parent=_parent(owner, folder_id),
         name=new.name,
         size=new.size,
         content_type=new.content_type,
@@ -48,7 +88,7 @@ def owned_file(owner: str, file_id: str) -> FileRecord:
     """The member's file; another member's file is as unknown as a missing one."""
     record = _get(file_id) if _FILE_ID.match(file_id) else None
     if record is None or record.owner != owner:
-        raise NotFound("No such file.", "file_not_found")
+        raise NotFound("No such file or folder.", "file_not_found")
     return record
 
 
@@ -62,7 +102,7 @@ def _get(file_id: str) -> FileRecord | None:
 def renew_upload(owner: str, file_id: str) -> dict[str, Any]:
     """A fresh upload plan for a file still uploading: new URLs, only the parts missing."""
     record = owned_file(owner, file_id)
-    if record.status != UPLOADING:
+    if record.status != UPLOADING or record.is_folder:
         raise Conflict("This file is already uploaded.", "file_already_complete")
     try:
         return storage.upload_plan(record.s3_key, record.size, record.content_type, record.upload_id)
@@ -109,13 +149,23 @@ def complete_file(owner: str, file_id: str, actor: Actor) -> FileRecord:
     return record
 
 
-def list_files(owner: str, limit: int, cursor: str | None) -> tuple[list[FileRecord], str | None]:
-    """The member's files, newest first, one page at a time."""
-    results = FileRecord.by_owner.query(
-        owner,
+def list_files(
+    owner: str, limit: int, cursor: str | None, folder_id: str | None = None
+) -> tuple[list[FileRecord], str | None]:
+    """The member's files and folders, newest first, one page at a time.
+
+    All of them; or, given a folder id ("root" for the top level), what that folder holds.
+    """
+    if folder_id is None:
+        index, key, name = FileRecord.by_owner, owner, "owner"
+    else:
+        key = _parent(owner, None if folder_id == "root" else _folder_for(owner, folder_id))
+        index, name = FileRecord.in_folder, "parent"
+    results = index.query(
+        key,
         scan_index_forward=False,
         limit=limit,
-        last_evaluated_key=paging.decode(cursor, {"owner": owner}),
+        last_evaluated_key=paging.decode(cursor, {name: key}),
     )
     try:
         page = list(results)
@@ -124,9 +174,48 @@ def list_files(owner: str, limit: int, cursor: str | None) -> tuple[list[FileRec
     return page, paging.encode(results.last_evaluated_key)
 
 
-def delete_file(owner: str, file_id: str, actor: Actor) -> None:
-    """Delete a file: its links stop at once; S3 keeps its versions behind a delete marker."""
+def children(folder: FileRecord) -> list[FileRecord]:
+    """What a folder holds, folders first, then by name."""
+    found = FileRecord.in_folder.query(_parent(folder.owner, folder.file_id))
+    return sorted(found, key=lambda item: (not item.is_folder, item.name.lower()))
+
+
+def get_item(file_id: str) -> FileRecord | None:
+    return _get(file_id) if _FILE_ID.match(file_id) else None
+
+
+def is_inside(item: FileRecord, folder: FileRecord) -> bool:
+    """Whether `item` is somewhere below `folder` (a folder link reaches only that far)."""
+    seen = 0
+    current = item
+    while current.folder_id and seen < _MAX_DEPTH:
+        if current.folder_id == folder.file_id:
+            return True
+        current = _get(current.folder_id)
+        if current is None:
+            return False
+        seen += 1
+    return False
+
+
+def rename(owner: str, file_id: str, name: str, actor: Actor) -> FileRecord:
     record = owned_file(owner, file_id)
+    old = record.name
+    record.update(actions=[FileRecord.name.set(name), FileRecord.updated_at.set(clock.now())])
+    links.refresh_targets(record)
+    audit.record(file_id, "renamed", actor, old_name=old, name=name)
+    return record
+
+
+def delete_file(owner: str, file_id: str, actor: Actor) -> None:
+    """Delete a file or a folder with all it holds: their links stop at once.
+
+    S3 keeps the files' versions behind delete markers.
+    """
+    record = owned_file(owner, file_id)
+    if record.is_folder:
+        for item in children(record):
+            delete_file(owner, item.file_id, actor)
     # Mark first: a link can only be made for a ready file, so none appears while we
     # revoke. A delete that stops half-way leaves the file listed, to be deleted again.
     was_ready = record.status in (READY, DELETING)
@@ -134,7 +223,7 @@ def delete_file(owner: str, file_id: str, actor: Actor) -> None:
     links.revoke_all(file_id, "file_deleted", actor)
     if record.upload_id:
         storage.abort_multipart(record.s3_key, record.upload_id)
-    if was_ready:
+    if was_ready and record.s3_key:
         storage.delete_object(record.s3_key)
     record.delete()
     audit.record(file_id, "file_deleted", actor, name=record.name)
@@ -143,6 +232,8 @@ def delete_file(owner: str, file_id: str, actor: Actor) -> None:
 def describe(record: FileRecord) -> dict[str, Any]:
     return {
         "file_id": record.file_id,
+        "kind": record.kind,
+        "folder_id": record.folder_id,
         "name": record.name,
         "size": record.size,
         "content_type": record.content_type,

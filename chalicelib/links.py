@@ -7,7 +7,7 @@ from typing import Any
 
 from pynamodb.exceptions import PutError, TransactWriteError
 
-from chalicelib import audit, clock, directory, storage, throttle, tokens
+from chalicelib import audit, clock, directory, files, storage, throttle, tokens
 from chalicelib.audit import Actor
 from chalicelib.bodies import LinkChange, NewLink
 from chalicelib.config import get_settings
@@ -39,6 +39,7 @@ def _tidy_after(link: LinkRecord) -> datetime | None:
 
 def _target(file: FileRecord) -> LinkTarget:
     return LinkTarget(
+        kind=file.kind,
         name=file.name,
         size=file.size,
         content_type=file.content_type,
@@ -81,6 +82,13 @@ def create_link(file: FileRecord, options: NewLink, actor: Actor) -> LinkRecord:
     except TransactWriteError:
         raise Conflict("The file changed while the link was made; try again.", "file_changed") from None
     return link
+
+
+def refresh_targets(file: FileRecord) -> None:
+    """Copy a file's new name or version onto every link to it, so each serves the newest."""
+    target = _target(file)
+    for link in LinkRecord.by_file.query(file.file_id):
+        link.update(actions=[LinkRecord.target.set(target)])
 
 
 def _grantees(link: LinkRecord) -> list[str]:
@@ -223,17 +231,58 @@ def released_to(person: Person) -> list[LinkRecord]:
 def download_url(link: LinkRecord, person: Person | None, actor: Actor) -> str:
     """A presigned GET of the newest version, short-lived and never outliving the link."""
     check_access(link, person, actor)
+    target = link.target
+    if target.kind == "folder":
+        raise NotFound("This link shares a folder: download its files one by one.", "link_is_folder")
+    seconds = _presign_seconds(link)
+    _record_download(link, actor)
+    return storage.presigned_download(target.s3_key, target.version_id, target.name, target.content_type, seconds)
+
+
+def _presign_seconds(link: LinkRecord) -> int:
     seconds = get_settings().presign_seconds
     if link.valid_until is not None:
         seconds = min(seconds, int((link.valid_until - clock.now()).total_seconds()))
     if seconds < 1:
         raise Gone("This link has expired.", "link_expired")
-    _record_download(link, actor)
-    target = link.target
-    return storage.presigned_download(target.s3_key, target.version_id, target.name, target.content_type, seconds)
+    return seconds
 
 
-def _record_download(link: LinkRecord, actor: Actor) -> None:
+def folder_view(link: LinkRecord, folder_id: str | None) -> tuple[FileRecord, list[FileRecord], list[FileRecord]]:
+    """A folder link's folder (or a folder below it): the folder, the way down, and what it holds."""
+    shared = _shared_folder(link)
+    folder = shared if folder_id in (None, shared.file_id) else _below(shared, folder_id, "folder")
+    trail, current = [], folder
+    while current.file_id != shared.file_id:
+        trail.append(current)
+        current = files.get_item(current.folder_id)
+    return folder, [shared, *reversed(trail)], files.children(folder)
+
+
+def folder_file_url(link: LinkRecord, file_id: str, person: Person | None, actor: Actor) -> str:
+    """A presigned GET of a file somewhere below a folder link's folder."""
+    check_access(link, person, actor)
+    item = _below(_shared_folder(link), file_id, "file")
+    seconds = _presign_seconds(link)
+    _record_download(link, actor, file=item.name)
+    return storage.presigned_download(item.s3_key, item.version_id, item.name, item.content_type, seconds)
+
+
+def _shared_folder(link: LinkRecord) -> FileRecord:
+    folder = files.get_item(link.file_id)
+    if link.target.kind != "folder" or folder is None:
+        raise NotFound("This link does not share a folder.", "not_a_folder_link")
+    return folder
+
+
+def _below(shared: FileRecord, item_id: str, kind: str) -> FileRecord:
+    item = files.get_item(item_id)
+    if item is None or item.kind != kind or item.status != "ready" or not files.is_inside(item, shared):
+        raise NotFound(f"This {kind} is not in the shared folder.", f"{kind}_not_found")
+    return item
+
+
+def _record_download(link: LinkRecord, actor: Actor, **detail: str) -> None:
     """Count the download on the link and audit it, together; refused if revoked meanwhile."""
     try:
         with transaction() as write:
@@ -242,7 +291,7 @@ def _record_download(link: LinkRecord, actor: Actor) -> None:
                 actions=[LinkRecord.downloads.add(1)],
                 condition=LinkRecord.revoked_at.does_not_exist(),
             )
-            write.save(audit.event(link.file_id, "link_downloaded", actor, link.link_id))
+            write.save(audit.event(link.file_id, "link_downloaded", actor, link.link_id, **detail))
     except TransactWriteError:
         raise Gone("This link has been revoked by its owner.", "link_revoked") from None
 

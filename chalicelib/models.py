@@ -44,38 +44,59 @@ class FilesByOwner(GlobalSecondaryIndex):
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
+class ItemsInFolder(GlobalSecondaryIndex):
+    """What a folder holds (or a member's top level), oldest first: folder listings."""
+
+    class Meta:
+        index_name = "ItemsInFolder"
+        projection = AllProjection()
+
+    parent = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
 class FileRecord(Model):
-    """A member's file. Bytes live in S3 under `s3_key`; every version stays there."""
+    """A member's file or folder. A file's bytes live in S3 under `s3_key`; every version stays there."""
 
     class Meta(_Meta):
         table_name = _settings.files_table
 
     file_id = UnicodeAttribute(hash_key=True)
     owner = UnicodeAttribute()  # Cognito `sub` of the member
+    kind = UnicodeAttribute(default="file")  # "file" or "folder"
+    folder_id = UnicodeAttribute(null=True)  # the folder holding it; None at the top level
+    parent = UnicodeAttribute()  # "<owner>/<folder_id or 'root'>", the ItemsInFolder key
     name = UnicodeAttribute()
     size = NumberAttribute()
     content_type = UnicodeAttribute()
     status = UnicodeAttribute()  # "uploading" until the server saw the bytes, then "ready"
-    s3_key = UnicodeAttribute()
+    s3_key = UnicodeAttribute(null=True)  # None for folders
     version_id = UnicodeAttribute(null=True)  # S3 version the file serves (the newest)
     upload_id = UnicodeAttribute(null=True)  # open multipart upload, if any
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 
     by_owner = FilesByOwner()
+    in_folder = ItemsInFolder()
+
+    @property
+    def is_folder(self) -> bool:
+        return self.kind == "folder"
 
 
 class LinkTarget(MapAttribute):
     """What a link serves, copied onto the link so opening it is one GetItem.
 
-    Refreshed on every link of a file whenever the file gets a new version.
+    Refreshed on every link of a file whenever the file gets a new version. A folder
+    link's contents are listed when opened (a Query on ItemsInFolder).
     """
 
+    kind = UnicodeAttribute(default="file")
     name = UnicodeAttribute()
     size = NumberAttribute()
     content_type = UnicodeAttribute()
     updated_at = UTCDateTimeAttribute()
-    s3_key = UnicodeAttribute()
+    s3_key = UnicodeAttribute(null=True)
     version_id = UnicodeAttribute(null=True)
 
 

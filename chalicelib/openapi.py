@@ -13,7 +13,8 @@ Json = dict[str, Any]
 _BODY_CODES = ("invalid_json", "missing_field", "unknown_field", "invalid_field")
 _VALID_UNTIL_CODES = ("invalid_valid_until", "valid_until_in_past", "valid_until_too_far")
 _NEW_FILE_CODES = _BODY_CODES + ("invalid_name", "invalid_size", "file_too_large", "invalid_content_type")
-_NEW_LINK_CODES = ("invalid_json", "unknown_field", "invalid_field") + _VALID_UNTIL_CODES
+_AUDIENCE_CODES = ("invalid_email", "invalid_group", "unknown_group", "too_many_recipients")
+_NEW_LINK_CODES = ("invalid_json", "unknown_field", "invalid_field") + _VALID_UNTIL_CODES + _AUDIENCE_CODES
 _LINK_CHANGE_CODES = _BODY_CODES + _VALID_UNTIL_CODES
 _PAGING_CODES = ("invalid_limit", "invalid_cursor")
 
@@ -22,14 +23,18 @@ _ERRORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "BadRequest": (
         "400",
         "The request body or query string is not acceptable; nothing was stored.",
-        tuple(dict.fromkeys(_NEW_FILE_CODES + _LINK_CHANGE_CODES + _PAGING_CODES)),
+        tuple(dict.fromkeys(_NEW_FILE_CODES + _LINK_CHANGE_CODES + _AUDIENCE_CODES + _PAGING_CODES)),
     ),
     "Unauthorized": ("401", "No valid Cognito ID or access token was sent.", ("missing_token", "invalid_token")),
-    "Forbidden": ("403", "The token is valid, but its holder is not a member of the team.", ("not_a_member",)),
+    "Forbidden": (
+        "403",
+        "The caller is not a member of the team, or a request made with a session lacks its CSRF token.",
+        ("not_a_member", "csrf_failed"),
+    ),
     "NotFound": (
         "404",
         "No such file or link among the caller's own: another member's is as unknown as a missing one.",
-        ("file_not_found", "link_not_found"),
+        ("file_not_found", "folder_not_found", "link_not_found"),
     ),
     "Conflict": (
         "409",
@@ -105,7 +110,8 @@ def _operation(
 
 
 _LIMIT = {"type": "integer", "minimum": 1, "maximum": paging.MAX_LIMIT, "default": paging.DEFAULT_LIMIT}
-_FILE_ID = _path("file_id", "The file's id, as `file_id` in a File.")
+_FILE_ID = _path("file_id", "The file's or folder's id, as `file_id` in a File.")
+_FOLDER_FIELD = {"type": ["string", "null"], "description": "The folder to put it in; null or absent: the top level."}
 _TOKEN = _path("token", "The link's token, as `token` in a Link; it is also the last part of the link's URL.")
 
 
@@ -132,10 +138,48 @@ def _paths() -> Json:
                     )
                 },
                 parameters=(
+                    _query("folder_id", "Only what this folder holds (`root`: the top level).", {"type": "string"}),
                     _query("limit", "How many files a page holds.", _LIMIT),
                     _query("cursor", "The `next_cursor` of the previous page.", {"type": "string"}),
                 ),
-                errors={"BadRequest": _PAGING_CODES},
+                errors={"BadRequest": _PAGING_CODES, "NotFound": ("folder_not_found",)},
+            ),
+        },
+        "/api/folders": {
+            "post": _operation(
+                "create_folder",
+                "Create a folder, at the top level or in a folder",
+                {"201": _ok("The folder.", file=_ref("File"))},
+                body="NewFolder",
+                errors={"BadRequest": _BODY_CODES + ("invalid_name",), "NotFound": ("folder_not_found",)},
+            ),
+        },
+        "/api/files/{file_id}/events": {
+            "get": _operation(
+                "list_events",
+                "The history of a file or folder, newest first, a page at a time",
+                {
+                    "200": _ok(
+                        "A page of events; `next_cursor` is null on the last page.",
+                        events={"type": "array", "items": _ref("Event")},
+                        next_cursor={"type": ["string", "null"]},
+                    )
+                },
+                parameters=(
+                    _FILE_ID,
+                    _query("limit", "How many events a page holds.", _LIMIT),
+                    _query("cursor", "The `next_cursor` of the previous page.", {"type": "string"}),
+                ),
+                errors={"BadRequest": _PAGING_CODES, **not_found_file},
+            ),
+        },
+        "/api/files/{file_id}/events.csv": {
+            "get": _operation(
+                "export_events",
+                "The whole history of a file or folder as CSV",
+                {"200": {"description": "at, kind, who, ip, user_agent, link, detail.", "content": {"text/csv": {}}}},
+                parameters=(_FILE_ID,),
+                errors=not_found_file,
             ),
         },
         "/api/files/{file_id}": {
@@ -146,9 +190,17 @@ def _paths() -> Json:
                 parameters=(_FILE_ID,),
                 errors=not_found_file,
             ),
+            "patch": _operation(
+                "rename_file",
+                "Rename a file or folder; its links show the new name",
+                {"200": _ok("The file or folder.", file=_ref("File"))},
+                parameters=(_FILE_ID,),
+                body="NewName",
+                errors={"BadRequest": _BODY_CODES + ("invalid_name",), **not_found_file},
+            ),
             "delete": _operation(
                 "delete_file",
-                "Delete a file: its links stop working at once; S3 keeps earlier versions",
+                "Delete a file, or a folder with all it holds: their links stop at once; S3 keeps versions",
                 {"204": {"description": "Deleted; no body."}},
                 parameters=(_FILE_ID,),
                 errors=not_found_file,
@@ -259,8 +311,10 @@ def _schemas() -> Json:
         "File": _object(
             {
                 "file_id": {"type": "string"},
+                "kind": {"enum": ["file", "folder"]},
+                "folder_id": {"type": ["string", "null"], "description": "The folder holding it; null at the top."},
                 "name": {"type": "string"},
-                "size": {"type": "integer", "minimum": 1, "description": "Bytes."},
+                "size": {"type": "integer", "minimum": 0, "description": "Bytes (0 for a folder)."},
                 "content_type": {"type": "string"},
                 "status": {
                     "enum": ["uploading", "ready", "deleting"],
@@ -281,6 +335,8 @@ def _schemas() -> Json:
                 "valid_until": _moment("When the link stops working; null: until revoked.", nullable=True),
                 "allow_upload": {"type": "boolean"},
                 "require_login": {"type": "boolean"},
+                "recipients": {"type": "array", "items": {"type": "string"}},
+                "groups": {"type": "array", "items": {"type": "string"}},
                 "downloads": {"type": "integer", "minimum": 0},
                 "created_at": _moment("When the link was made."),
                 "updated_at": _moment("When the link last changed."),
@@ -351,13 +407,41 @@ def _schemas() -> Json:
                     "default": "application/octet-stream",
                     "description": "A media type such as text/plain.",
                 },
+                "folder_id": _FOLDER_FIELD,
             },
             required=("name", "size"),
             additionalProperties=False,
         ),
+        "NewFolder": _object(
+            {"name": {"type": "string", "minLength": 1, "maxLength": 255}, "folder_id": _FOLDER_FIELD},
+            required=("name",),
+            additionalProperties=False,
+        ),
+        "NewName": _object({"name": {"type": "string", "minLength": 1, "maxLength": 255}}, additionalProperties=False),
+        "Event": _object(
+            {
+                "at": _moment("When it happened."),
+                "kind": {"type": "string", "description": "link_created, link_opened, link_downloaded, ..."},
+                "who": {"type": "string", "description": "member:<email>, email:<address> or anonymous."},
+                "ip": {"type": ["string", "null"]},
+                "user_agent": {"type": ["string", "null"]},
+                "link": {"type": ["string", "null"], "description": "The first characters of the link's token."},
+                "detail": {"type": "object"},
+            }
+        ),
         "NewLink": _object(
             {
                 **link_options,
+                "recipients": {
+                    "type": "array",
+                    "items": {"type": "string", "format": "email"},
+                    "description": "Release the link only to these people (verified emails); implies login.",
+                },
+                "groups": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "Release the link only to members of these groups; implies login.",
+                },
                 "allow_upload": {**link_options["allow_upload"], "default": False},
                 "require_login": {**link_options["require_login"], "default": False},
             },

@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from chalicelib import clock, tokens
 from chalicelib.auth import Caller
-from chalicelib.models import LinkRecord
+from chalicelib.models import FileRecord, LinkRecord
 
 # Next to app.py both in the repository and, through vendor/, in the deployment package.
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -52,6 +52,21 @@ def render(template: str, **context: Any) -> str:
 def landing(link: LinkRecord, token: str, site: str, viewer: Caller | None) -> str:
     """The page a recipient sees on opening a link: what the file is, and a download button."""
     return render("landing.html", site=site, viewer=viewer, token=token, link=link, file=link.target)
+
+
+def folder(
+    link: LinkRecord,
+    token: str,
+    site: str,
+    viewer: Caller | None,
+    shown: FileRecord,
+    trail: list[FileRecord],
+    items: list[FileRecord],
+) -> str:
+    """A folder link's page: the folder's files to download and its subfolders to open."""
+    return render(
+        "folder.html", site=site, viewer=viewer, token=token, link=link, folder=shown, trail=trail, items=items
+    )
 
 
 def portal(viewer: Caller, released: list[LinkRecord], site: str) -> str:

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from chalice.app import Request, Response
 
-from chalicelib import pages
+from chalicelib import pages, storage
 from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.directory import Person
@@ -52,6 +52,11 @@ def html_response(html: str, status: int = 200) -> Response:
     return Response(body=html, status_code=status, headers={"Content-Type": "text/html; charset=utf-8"})
 
 
+def csv_response(text: str, filename: str) -> Response:
+    headers = {"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": storage.content_disposition(filename)}
+    return Response(body=text, headers=headers)
+
+
 def redirect(location: str, cookies: list[str] | None = None) -> Response:
     headers: dict[str, Any] = {"Location": location}
     if cookies:
@@ -87,7 +92,7 @@ def actor(request: Request, person: Person | None = None) -> Actor:
     if person is None:
         who = "anonymous"
     elif person.is_member:
-        who = f"member:{person.sub}"
+        who = f"member:{person.email or person.username}"
     else:
         who = f"email:{person.email}" if person.email else f"user:{person.username}"
     return Actor(

@@ -1,0 +1,138 @@
+"""Folders (a link can share a whole folder) and every item's history, as JSON and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import requests
+from conftest import Api, shared_file, upload
+
+
+def _folder(api: Api, name: str, parent: str | None = None) -> dict:
+    answer = api.call("POST", "/api/folders", {"name": name, "folder_id": parent})
+    assert answer.status_code == 201, answer.body
+    return answer.data["file"]
+
+
+def _file_in(api: Api, folder_id: str, name: str, data: bytes) -> dict:
+    created = api.call("POST", "/api/files", {"name": name, "size": len(data), "folder_id": folder_id})
+    assert created.status_code == 201, created.body
+    upload(created.data["upload"], data)
+    return api.call("POST", f"/api/files/{created.data['file']['file_id']}/complete").data["file"]
+
+
+def test_member_builds_folders_and_lists_what_each_holds(member):
+    top = _folder(member, "Projects")
+    inner = _folder(member, "2026", top["file_id"])
+    doc = _file_in(member, inner["file_id"], "plan.txt", b"plan")
+
+    root = member.call("GET", "/api/files?folder_id=root").data["files"]
+    in_top = member.call("GET", f"/api/files?folder_id={top['file_id']}").data["files"]
+    in_inner = member.call("GET", f"/api/files?folder_id={inner['file_id']}").data["files"]
+
+    assert top["file_id"] in {f["file_id"] for f in root}
+    assert [f["file_id"] for f in in_top] == [inner["file_id"]]
+    assert [(f["file_id"], f["kind"], f["folder_id"]) for f in in_inner] == [(doc["file_id"], "file", inner["file_id"])]
+
+
+def test_folders_of_other_members_are_not_found(member, other_member):
+    mine = _folder(member, "Mine")
+
+    assert other_member.call("GET", f"/api/files?folder_id={mine['file_id']}").status_code == 404
+    assert other_member.call("POST", "/api/folders", {"name": "x", "folder_id": mine["file_id"]}).status_code == 404
+    sneaky = other_member.call("POST", "/api/files", {"name": "x", "size": 1, "folder_id": mine["file_id"]})
+    assert sneaky.status_code == 404
+
+
+def test_renaming_shows_the_new_name_to_recipients(member, anonymous):
+    file, link = shared_file(member, name="draft.txt")
+
+    renamed = member.call("PATCH", f"/api/files/{file['file_id']}", {"name": "final.txt"})
+
+    assert renamed.data["file"]["name"] == "final.txt"
+    assert "final.txt" in anonymous.call("GET", f"/s/{link['token']}").body.decode()
+
+
+def test_a_folder_link_shows_the_folder_and_downloads_its_files(member, anonymous):
+    shared = _folder(member, "Handover pack")
+    sub = _folder(member, "Drawings", shared["file_id"])
+    readme = _file_in(member, shared["file_id"], "README.txt", b"read me")
+    drawing = _file_in(member, sub["file_id"], "floor.svg", b"<svg/>")
+    outside = _file_in(member, _folder(member, "Private")["file_id"], "secret.txt", b"secret")
+    link = member.call("POST", f"/api/files/{shared['file_id']}/links", {}).data["link"]
+
+    page = anonymous.call("GET", f"/s/{link['token']}").body.decode()
+    sub_page = anonymous.call("GET", f"/s/{link['token']}?folder={sub['file_id']}").body.decode()
+
+    assert "Handover pack" in page and "README.txt" in page and "Drawings" in page
+    assert "floor.svg" in sub_page
+    for item, data in ((readme, b"read me"), (drawing, b"<svg/>")):
+        answer = anonymous.call("GET", f"/s/{link['token']}/files/{item['file_id']}/download")
+        assert answer.status_code == 302
+        assert requests.get(answer.headers["Location"]).content == data
+    assert anonymous.call("GET", f"/s/{link['token']}/files/{outside['file_id']}/download").status_code == 404
+    assert anonymous.call("GET", f"/s/{link['token']}?folder={outside['folder_id']}").status_code == 404
+    assert anonymous.call("GET", f"/s/{link['token']}/download").status_code == 404
+
+
+def test_deleting_a_folder_deletes_what_it_holds_and_stops_their_links(member, anonymous):
+    folder = _folder(member, "Old")
+    inside = _file_in(member, folder["file_id"], "old.txt", b"old")
+    file_link = member.call("POST", f"/api/files/{inside['file_id']}/links", {}).data["link"]
+    folder_link = member.call("POST", f"/api/files/{folder['file_id']}/links", {}).data["link"]
+
+    assert member.call("DELETE", f"/api/files/{folder['file_id']}").status_code == 204
+
+    assert member.call("GET", f"/api/files/{inside['file_id']}").status_code == 404
+    assert anonymous.call("GET", f"/s/{file_link['token']}").status_code == 410
+    assert anonymous.call("GET", f"/s/{folder_link['token']}").status_code == 410
+
+
+def test_history_lists_every_event_newest_first_in_pages(member, anonymous):
+    file, link = shared_file(member, valid_until="2026-12-31")
+    member.call("PATCH", f"/api/links/{link['token']}", {"valid_until": "2027-01-31"})
+    anonymous.call("GET", f"/s/{link['token']}", headers={"User-Agent": "Recipient Browser 1.0"})
+    anonymous.call("GET", f"/s/{link['token']}/download")
+    member.call("DELETE", f"/api/links/{link['token']}")
+
+    first = member.call("GET", f"/api/files/{file['file_id']}/events?limit=3")
+    rest = member.call("GET", f"/api/files/{file['file_id']}/events?cursor={first.data['next_cursor']}")
+
+    events = first.data["events"] + rest.data["events"]
+    kinds = [e["kind"] for e in events]
+    assert kinds == ["link_revoked", "link_downloaded", "link_opened", "link_changed", "link_created", "file_uploaded"]
+    opened = events[2]
+    assert opened["who"] == "anonymous"
+    assert opened["user_agent"] == "Recipient Browser 1.0"
+    assert opened["ip"]
+    assert opened["link"] == link["token"][:8]
+    assert all(link["token"] not in str(e) for e in events)
+    assert events[0]["who"] == "member:alice@example.com"
+
+
+def test_history_exports_as_csv_safe_for_spreadsheets(member, anonymous):
+    file, link = shared_file(member)
+    anonymous.call("GET", f"/s/{link['token']}", headers={"User-Agent": '=HYPERLINK("http://x")'})
+
+    answer = member.call("GET", f"/api/files/{file['file_id']}/events.csv")
+
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in answer.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(answer.body.decode())))
+    assert [r["kind"] for r in rows] == ["link_opened", "link_created", "file_uploaded"]
+    assert rows[0]["user_agent"].startswith("'=")
+    assert link["token"] not in answer.body.decode()
+
+
+def test_a_folders_history_includes_downloads_through_its_link(member, anonymous):
+    folder = _folder(member, "Shared")
+    item = _file_in(member, folder["file_id"], "a.txt", b"a")
+    link = member.call("POST", f"/api/files/{folder['file_id']}/links", {}).data["link"]
+    anonymous.call("GET", f"/s/{link['token']}/files/{item['file_id']}/download")
+
+    events = member.call("GET", f"/api/files/{folder['file_id']}/events").data["events"]
+
+    assert [e["kind"] for e in events][:2] == ["link_downloaded", "link_created"]
+    assert events[0]["detail"] == {"file": "a.txt"}
