@@ -2,7 +2,7 @@
 
 from chalice import Chalice, Response
 
-from chalicelib import audit, auth, bodies, files, links, login, openapi, pages, paging, qr, web
+from chalicelib import audit, auth, bodies, files, links, login, openapi, pages, paging, people, qr, web
 from chalicelib.config import get_settings
 from chalicelib.errors import LoginRequired
 
@@ -154,6 +154,36 @@ def link_qr_png(token: str) -> Response:
     links.owned_link(member.sub, token)
     png = qr.png(f"{web.site_url(_request())}/s/{token}")
     return Response(body=png, headers={"Content-Type": "image/png"})
+
+
+# --- Admin API: external users --------------------------------------------------------
+
+
+@app.route("/api/admin/external-users", methods=["GET"])
+def list_external_users() -> Response:
+    auth.admin(_request())
+    found, cursor = people.list_external(bodies.people_query(_request().query_params or {}))
+    return web.json_response({"users": [people.describe(p) for p in found], "next_cursor": cursor})
+
+
+@app.route("/api/admin/external-users/sync", methods=["POST"])
+def sync_external_users() -> Response:
+    auth.admin(_request())
+    return web.json_response(people.sync())
+
+
+@app.route("/api/admin/external-users/{username}", methods=["DELETE"])
+def delete_external_user(username: str) -> Response:
+    admin = auth.admin(_request())
+    people.delete_external(username, web.actor(_request(), admin))
+    return Response(body="", status_code=204)
+
+
+@app.route("/api/admin/external-users/delete", methods=["POST"])
+def delete_external_users() -> Response:
+    request = _request()
+    admin = auth.admin(request)
+    return web.json_response(people.delete_many(bodies.usernames(request.raw_body), web.actor(request, admin)))
 
 
 @app.route("/api/openapi.json", methods=["GET"])

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from chalicelib import clock
+from chalicelib import clock, paging
 from chalicelib.config import get_settings
 from chalicelib.directory import normalise_email
 from chalicelib.errors import BadRequest
@@ -229,3 +229,62 @@ def _parse_moment(text: str) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class PeopleQuery:
+    """The admin's view of external users: filters, search, sort and page."""
+
+    signed_up_from: datetime | None = None
+    signed_up_to: datetime | None = None
+    last_login_from: datetime | None = None
+    last_login_to: datetime | None = None
+    search: str = ""
+    sort: str = "signed_up_at"  # or "last_login_at"
+    descending: bool = True
+    limit: int = 50
+    cursor: str | None = None
+
+
+def people_query(params: dict[str, str]) -> PeopleQuery:
+    sort = params.get("sort", "signed_up_at")
+    if sort not in ("signed_up_at", "last_login_at"):
+        raise BadRequest("sort must be signed_up_at or last_login_at.", "invalid_sort")
+    order = params.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise BadRequest("order must be asc or desc.", "invalid_order")
+    search = params.get("q", "").strip().lower()
+    if len(search) > 100:
+        raise BadRequest("q must be at most 100 characters.", "invalid_search")
+    return PeopleQuery(
+        signed_up_from=_moment_param(params, "signed_up_from", start_of_day=True),
+        signed_up_to=_moment_param(params, "signed_up_to"),
+        last_login_from=_moment_param(params, "last_login_from", start_of_day=True),
+        last_login_to=_moment_param(params, "last_login_to"),
+        search=search,
+        sort=sort,
+        descending=order == "desc",
+        limit=paging.limit(params.get("limit")),
+        cursor=params.get("cursor") or None,
+    )
+
+
+def _moment_param(params: dict[str, str], name: str, start_of_day: bool = False) -> datetime | None:
+    """A bound of a time range; a bare date covers that whole day."""
+    value = (params.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        moment = _parse_moment(value)
+    except BadRequest:
+        raise BadRequest(f"{name} must be an ISO-8601 date or time.", "invalid_time_range") from None
+    return moment.replace(hour=0, minute=0, second=0) if start_of_day and len(value) == 10 else moment
+
+
+def usernames(raw: bytes | None) -> list[str]:
+    body = json_object(raw)
+    _only(body, {"usernames"})
+    names = _list(body, "usernames")
+    if not names or len(names) > 100 or not all(isinstance(n, str) and 0 < len(n) <= 128 for n in names):
+        raise BadRequest("usernames must list 1 to 100 usernames.", "invalid_usernames")
+    return list(dict.fromkeys(names))

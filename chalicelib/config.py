@@ -21,6 +21,7 @@ class Settings:
     throttle_table: str
     sessions_table: str
     grants_table: str
+    people_table: str
     user_pool_id: str
     user_pool_client_id: str
     cognito_issuer: str
@@ -64,6 +65,7 @@ def settings_from(env: dict) -> Settings:
         throttle_table=env.get("THROTTLE_TABLE", "handover-throttle"),
         sessions_table=env.get("SESSIONS_TABLE", "handover-sessions"),
         grants_table=env.get("GRANTS_TABLE", "handover-grants"),
+        people_table=env.get("PEOPLE_TABLE", "handover-people"),
         user_pool_id=pool_id,
         user_pool_client_id=env.get("USER_POOL_CLIENT_ID", ""),
         cognito_issuer=issuer,

@@ -219,6 +219,24 @@ def check_access(link: LinkRecord, person: Person | None, actor: Actor) -> None:
     audit.record(link.file_id, "access_granted", actor, link.link_id)
 
 
+def forget_recipient(email: str, actor: Actor) -> int:
+    """Take a deleted person off every link naming them; a link left for nobody is revoked.
+
+    Returns how many links named them.
+    """
+    grants = list(GrantRecord.query(f"email:{email}"))
+    for grant in grants:
+        link = _get(grant.link_id)
+        if link is not None and email in link.recipients:
+            link.update(actions=[LinkRecord.recipients.set([r for r in link.recipients if r != email])])
+            audit.record(link.file_id, "recipient_removed", actor, link.link_id, email=email)
+            if not link.recipients and not link.groups:
+                # Left with no one named, a login-required link would open to anyone signed in.
+                revoke_link(link, actor, "recipients_removed")
+        grant.delete()
+    return len(grants)
+
+
 def released_to(person: Person) -> list[LinkRecord]:
     """Every working link released to this person by verified email or by group, newest first."""
     grantees = ([f"email:{person.email}"] if person.email else []) + [f"group:{g}" for g in sorted(person.groups)]

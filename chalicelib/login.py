@@ -17,7 +17,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
-from chalicelib import auth, directory, keys, sessions
+from chalicelib import auth, directory, keys, people, sessions
 from chalicelib.config import get_settings
 from chalicelib.errors import BadRequest, Unauthorized
 
@@ -85,6 +85,7 @@ def finish(site: str, code: str | None, state: str | None, cookie_header: str | 
     person = directory.person(auth.username_of(claims))
     if person is None:
         raise Unauthorized("This account no longer exists or is disabled.", "invalid_token")
+    people.record_sign_in(person)
     _, value = sessions.start(person.username, person.sub)
     secure = _is_https(site)
     cookies = [

@@ -194,6 +194,53 @@ class GrantRecord(Model):
     expires_at = TTLAttribute(null=True)  # tidied with the link
 
 
+class PeopleBySignUp(GlobalSecondaryIndex):
+    """External users by sign-up time: the admin list sorted or filtered by it."""
+
+    class Meta:
+        index_name = "PeopleBySignUp"
+        projection = AllProjection()
+
+    directory = UnicodeAttribute(hash_key=True)
+    signed_up_at = UTCDateTimeAttribute(range_key=True)
+
+
+class PeopleByLastLogin(GlobalSecondaryIndex):
+    """External users by last sign-in: the admin list sorted or filtered by it."""
+
+    class Meta:
+        index_name = "PeopleByLastLogin"
+        projection = AllProjection()
+
+    directory = UnicodeAttribute(hash_key=True)
+    last_login_key = UnicodeAttribute(range_key=True)
+
+
+class PersonRecord(Model):
+    """An external user as the admin list shows them: a projection of Cognito, the source of truth.
+
+    Written when someone signs in through our flow or is invited, and by the admin's sync.
+    """
+
+    class Meta(_Meta):
+        table_name = _settings.people_table
+
+    username = UnicodeAttribute(hash_key=True)  # Cognito username
+    directory = UnicodeAttribute(default="external")  # one partition for the sorted indexes
+    sub = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()  # Cognito's user status, or "DISABLED"
+    signed_up_at = UTCDateTimeAttribute()
+    last_login_at = UTCDateTimeAttribute(null=True)
+    last_login_key = UnicodeAttribute()  # ISO time of last sign-in; "0" for never, so it sorts first
+    search = UnicodeAttribute()  # lower-case name, email and phone, for partial matches
+
+    by_sign_up = PeopleBySignUp()
+    by_last_login = PeopleByLastLogin()
+
+
 @lru_cache(maxsize=1)
 def _connection() -> Connection:
     return Connection(region=_settings.region, host=_settings.dynamodb_endpoint or None)
@@ -204,5 +251,5 @@ def transaction() -> TransactWrite:
     return TransactWrite(connection=_connection())
 
 
-ALL_MODELS = (FileRecord, LinkRecord, EventRecord, ThrottleRecord, SessionRecord, GrantRecord)
+ALL_MODELS = (FileRecord, LinkRecord, EventRecord, ThrottleRecord, SessionRecord, GrantRecord, PersonRecord)
 TTL_ATTRIBUTE = "expires_at"

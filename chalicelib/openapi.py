@@ -17,24 +17,34 @@ _AUDIENCE_CODES = ("invalid_email", "invalid_group", "unknown_group", "too_many_
 _NEW_LINK_CODES = ("invalid_json", "unknown_field", "invalid_field") + _VALID_UNTIL_CODES + _AUDIENCE_CODES
 _LINK_CHANGE_CODES = _BODY_CODES + _VALID_UNTIL_CODES
 _PAGING_CODES = ("invalid_limit", "invalid_cursor")
+_PEOPLE_QUERY_CODES = ("invalid_sort", "invalid_order", "invalid_time_range", "invalid_search") + _PAGING_CODES
+_ADMIN_CODES = ("not_a_member", "not_an_admin", "csrf_failed")
 
 # Each error response: its status, what it means, and every code it carries somewhere in /api.
 _ERRORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "BadRequest": (
         "400",
         "The request body or query string is not acceptable; nothing was stored.",
-        tuple(dict.fromkeys(_NEW_FILE_CODES + _LINK_CHANGE_CODES + _AUDIENCE_CODES + _PAGING_CODES)),
+        tuple(
+            dict.fromkeys(
+                _NEW_FILE_CODES
+                + _LINK_CHANGE_CODES
+                + _AUDIENCE_CODES
+                + _PEOPLE_QUERY_CODES
+                + ("invalid_usernames", "not_external")
+            )
+        ),
     ),
     "Unauthorized": ("401", "No valid Cognito ID or access token was sent.", ("missing_token", "invalid_token")),
     "Forbidden": (
         "403",
         "The caller is not a member of the team, or a request made with a session lacks its CSRF token.",
-        ("not_a_member", "csrf_failed"),
+        ("not_a_member", "not_an_admin", "csrf_failed"),
     ),
     "NotFound": (
         "404",
         "No such file or link among the caller's own: another member's is as unknown as a missing one.",
-        ("file_not_found", "folder_not_found", "link_not_found"),
+        ("file_not_found", "folder_not_found", "link_not_found", "user_not_found"),
     ),
     "Conflict": (
         "409",
@@ -109,6 +119,8 @@ def _operation(
     return operation
 
 
+_TEXT = {"type": "string"}
+_COUNT = {"type": "integer", "minimum": 0}
 _LIMIT = {"type": "integer", "minimum": 1, "maximum": paging.MAX_LIMIT, "default": paging.DEFAULT_LIMIT}
 _FILE_ID = _path("file_id", "The file's or folder's id, as `file_id` in a File.")
 _FOLDER_FIELD = {"type": ["string", "null"], "description": "The folder to put it in; null or absent: the top level."}
@@ -284,6 +296,80 @@ def _paths() -> Json:
                 errors=not_found_link,
             ),
         },
+        "/api/admin/external-users": {
+            "get": _operation(
+                "list_external_users",
+                "Admins: external users, filtered, searched and sorted, a page at a time",
+                {
+                    "200": _ok(
+                        "A page of users; a page may hold fewer than `limit` when filters are selective: "
+                        "read on with `next_cursor` until it is null.",
+                        users={"type": "array", "items": _ref("ExternalUser")},
+                        next_cursor={"type": ["string", "null"]},
+                    )
+                },
+                parameters=(
+                    _query("signed_up_from", "Signed up at or after (ISO date or time).", {"type": "string"}),
+                    _query("signed_up_to", "Signed up at or before (a date covers that day).", {"type": "string"}),
+                    _query("last_login_from", "Last signed in at or after.", {"type": "string"}),
+                    _query("last_login_to", "Last signed in at or before.", {"type": "string"}),
+                    _query("q", "Part of the name, email or phone, any case.", {"type": "string"}),
+                    _query("sort", "What to sort by.", {"enum": ["signed_up_at", "last_login_at"]}),
+                    _query("order", "Sort direction.", {"enum": ["asc", "desc"], "default": "desc"}),
+                    _query("limit", "How many users a page holds at most.", _LIMIT),
+                    _query("cursor", "The `next_cursor` of the previous page.", {"type": "string"}),
+                ),
+                errors={"BadRequest": _PEOPLE_QUERY_CODES, "Forbidden": _ADMIN_CODES},
+            ),
+        },
+        "/api/admin/external-users/sync": {
+            "post": _operation(
+                "sync_external_users",
+                "Admins: bring the list in line with Cognito (which stays the source of truth)",
+                {
+                    "200": _ok(
+                        "What the list now holds.", external_users={"type": "integer"}, removed={"type": "integer"}
+                    )
+                },
+                errors={"Forbidden": _ADMIN_CODES},
+            ),
+        },
+        "/api/admin/external-users/{username}": {
+            "delete": _operation(
+                "delete_external_user",
+                "Admins: delete an external user: the account, their sessions, their named access to links",
+                {"204": {"description": "Deleted; no body."}},
+                parameters=(_path("username", "The user's Cognito username, as `username` in the list."),),
+                errors={"BadRequest": ("not_external",), "NotFound": ("user_not_found",), "Forbidden": _ADMIN_CODES},
+            ),
+        },
+        "/api/admin/external-users/delete": {
+            "post": _operation(
+                "delete_external_users",
+                "Admins: delete many external users; each succeeds or fails on its own",
+                {
+                    "200": _ok(
+                        "Who was deleted, and who was not and why.",
+                        deleted={"type": "array", "items": {"type": "string"}},
+                        failed={
+                            "type": "array",
+                            "items": _object(
+                                {
+                                    "username": {"type": "string"},
+                                    "code": {"type": "string"},
+                                    "message": {"type": "string"},
+                                }
+                            ),
+                        },
+                    )
+                },
+                body="Usernames",
+                errors={
+                    "BadRequest": ("invalid_json", "unknown_field", "invalid_usernames"),
+                    "Forbidden": _ADMIN_CODES,
+                },
+            ),
+        },
         "/api/openapi.json": {
             "get": _operation(
                 "openapi_document",
@@ -454,6 +540,21 @@ def _schemas() -> Json:
             additionalProperties=False,
             minProperties=1,
             description="Only the fields named change.",
+        ),
+        "ExternalUser": _object(
+            {
+                "username": {"type": "string"},
+                "name": {"type": ["string", "null"]},
+                "email": {"type": ["string", "null"]},
+                "phone": {"type": ["string", "null"]},
+                "status": {"type": "string", "description": "Cognito's user status, or DISABLED."},
+                "signed_up_at": _moment("When the account was made."),
+                "last_login_at": _moment("When they last signed in here; null: never.", nullable=True),
+            }
+        ),
+        "Usernames": _object(
+            {"usernames": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 100}},
+            additionalProperties=False,
         ),
         "Error": _object(
             {"error": _object({"code": {"type": "string"}, "message": {"type": "string"}})},

@@ -1,0 +1,195 @@
+"""External users for admins: a DynamoDB projection of Cognito to list, and deletion.
+
+Cognito stays the source of truth; the projection exists so one page of the admin's list
+is a Query on a sorted index, never a read of every user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pynamodb.expressions.condition import Condition
+
+from chalicelib import audit, clock, links, paging
+from chalicelib.audit import Actor
+from chalicelib.aws import cognito
+from chalicelib.bodies import PeopleQuery
+from chalicelib.config import get_settings
+from chalicelib.directory import ADMINS, MEMBERS, Person, normalise_email
+from chalicelib.errors import BadRequest, NotFound
+from chalicelib.models import PersonRecord
+
+EXTERNAL = "external"
+NEVER = "0"  # last_login_key of someone who never signed in: sorts before any ISO time
+_MAX_EVALUATED = 1000  # items one request may read to fill a page when filters are selective
+ADMIN_EVENTS = "people"  # the audit partition for changes to people
+
+
+def record_sign_in(person: Person) -> None:
+    """Our sign-in flow records each external user's last login in the projection."""
+    if person.is_member or ADMINS in person.groups:
+        _forget(person.username)
+        return
+    user = cognito().admin_get_user(UserPoolId=get_settings().user_pool_id, Username=person.username)
+    _project(user, last_login=clock.now())
+
+
+def _forget(username: str) -> None:
+    PersonRecord(username).delete()  # deleting an absent item changes nothing
+
+
+def _project(user: dict[str, Any], last_login: datetime | None = None) -> PersonRecord:
+    """Write one Cognito user (AdminGetUser or ListUsers shape) into the projection."""
+    attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes") or user.get("Attributes") or []}
+    username = user["Username"]
+    try:
+        previous = PersonRecord.get(username, consistent_read=True)
+    except PersonRecord.DoesNotExist:
+        previous = None
+    login = last_login or (previous.last_login_at if previous else None)
+    email = normalise_email(attributes["email"]) if attributes.get("email") else None
+    record = PersonRecord(
+        username,
+        sub=attributes.get("sub", username),
+        email=email,
+        name=attributes.get("name"),
+        phone=attributes.get("phone_number"),
+        status=user.get("UserStatus", "UNKNOWN") if user.get("Enabled", True) else "DISABLED",
+        signed_up_at=user["UserCreateDate"],
+        last_login_at=login,
+        last_login_key=clock.iso(login) or NEVER,
+        search=" ".join(v for v in (attributes.get("name"), email, attributes.get("phone_number")) if v).lower(),
+    )
+    record.save()
+    return record
+
+
+def sync() -> dict[str, int]:
+    """Bring the projection in line with Cognito (an admin's maintenance action, not a page read)."""
+    pool = get_settings().user_pool_id
+    team = {u for group in (MEMBERS, ADMINS) for u in _usernames_in(group)}
+    seen = set()
+    for page in cognito().get_paginator("list_users").paginate(UserPoolId=pool):
+        for user in page["Users"]:
+            if user["Username"] in team:
+                continue
+            seen.add(user["Username"])
+            _project(user)
+    stale = [r.username for r in PersonRecord.by_sign_up.query(EXTERNAL) if r.username not in seen]
+    for username in stale:
+        _forget(username)
+    return {"external_users": len(seen), "removed": len(stale)}
+
+
+def _usernames_in(group: str) -> set[str]:
+    pages = cognito().get_paginator("list_users_in_group")
+    pool = get_settings().user_pool_id
+    return {u["Username"] for page in pages.paginate(UserPoolId=pool, GroupName=group) for u in page["Users"]}
+
+
+def list_external(query: PeopleQuery) -> tuple[list[PersonRecord], str | None]:
+    """One page of external users, filtered, searched and sorted on an index.
+
+    A request reads at most about _MAX_EVALUATED users: with selective filters a page may
+    come back short, with a cursor to read on from.
+    """
+    by_login = query.sort == "last_login_at"
+    index = PersonRecord.by_last_login if by_login else PersonRecord.by_sign_up
+    signed_up = _between(PersonRecord.signed_up_at, query.signed_up_from, query.signed_up_to)
+    logged_in = _between(PersonRecord.last_login_key, clock.iso(query.last_login_from), clock.iso(query.last_login_to))
+    if query.last_login_from is None and query.last_login_to is not None:
+        logged_in = logged_in & (PersonRecord.last_login_key > NEVER)  # "to" alone: never-signed-in do not match
+    range_condition, filters = (logged_in, [signed_up]) if by_login else (signed_up, [logged_in])
+    if query.search:
+        filters.append(PersonRecord.search.contains(query.search))
+    filter_condition = None
+    for condition in filters:
+        if condition is not None:
+            filter_condition = condition if filter_condition is None else filter_condition & condition
+    pages = index.query(
+        EXTERNAL,
+        range_key_condition=range_condition,
+        filter_condition=filter_condition,
+        scan_index_forward=not query.descending,
+        page_size=query.limit,
+        last_evaluated_key=paging.decode(query.cursor, {"directory": EXTERNAL}),
+    ).page_iter
+    found: list[PersonRecord] = []
+    evaluated = 0
+    for page in pages:
+        for raw in page["Items"]:
+            found.append(PersonRecord.from_raw_data(raw))
+            if len(found) == query.limit:
+                return found, paging.encode({key: raw[key] for key in pages.key_names})
+        evaluated += page["ScannedCount"]
+        if evaluated >= _MAX_EVALUATED:
+            break
+    return found, paging.encode(pages.last_evaluated_key)
+
+
+def _between(attribute: Any, low: Any, high: Any) -> Condition | None:
+    if low is not None and high is not None:
+        return attribute.between(low, high)
+    if low is not None:
+        return attribute >= low
+    if high is not None:
+        return attribute <= high
+    return None
+
+
+def describe(record: PersonRecord) -> dict[str, Any]:
+    return {
+        "username": record.username,
+        "name": record.name,
+        "email": record.email,
+        "phone": record.phone,
+        "status": record.status,
+        "signed_up_at": clock.iso(record.signed_up_at),
+        "last_login_at": clock.iso(record.last_login_at),
+    }
+
+
+def delete_external(username: str, actor: Actor) -> None:
+    """Delete an external user everywhere: Cognito, named access on links, the projection.
+
+    Checked first, so a refusal changes nothing. Their sessions end at their next request,
+    because every request reads the person from Cognito again.
+    """
+    pool = get_settings().user_pool_id
+    try:
+        user = cognito().admin_get_user(UserPoolId=pool, Username=username)
+    except cognito().exceptions.UserNotFoundException:
+        raise NotFound("No such user.", "user_not_found") from None
+    groups = {
+        g["GroupName"] for g in cognito().admin_list_groups_for_user(UserPoolId=pool, Username=username)["Groups"]
+    }
+    if groups & {MEMBERS, ADMINS}:
+        raise BadRequest("Members of the team are not external users.", "not_external")
+    attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+    email = normalise_email(attributes["email"]) if attributes.get("email") else None
+    removed = links.forget_recipient(email, actor) if email else 0
+    # Signing out only revokes refresh tokens; the deletion below is what counts.
+    with contextlib.suppress(ClientError):
+        cognito().admin_user_global_sign_out(UserPoolId=pool, Username=username)
+    cognito().admin_delete_user(UserPoolId=pool, Username=username)
+    _forget(username)
+    audit.record(ADMIN_EVENTS, "user_deleted", actor, username=username, email=email or "", links=removed)
+
+
+def delete_many(usernames: list[str], actor: Actor) -> dict[str, Any]:
+    """Delete each user on its own: one failure is reported and does not stop the others."""
+    deleted, failed = [], []
+    for username in usernames:
+        try:
+            delete_external(username, actor)
+            deleted.append(username)
+        except (BadRequest, NotFound) as error:
+            failed.append({"username": username, "code": error.code, "message": error.message})
+        except ClientError as error:
+            failed.append(
+                {"username": username, "code": "cognito_error", "message": error.response["Error"]["Message"]}
+            )
+    return {"deleted": deleted, "failed": failed}
