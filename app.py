@@ -1,8 +1,25 @@
 """Handover's routes: each reads its input, calls chalicelib, and returns JSON or a page."""
 
+from urllib.parse import unquote
+
 from chalice import Chalice, Response
 
-from chalicelib import audit, auth, bodies, files, links, login, openapi, pages, paging, people, qr, web
+from chalicelib import (
+    audit,
+    auth,
+    bodies,
+    directory,
+    files,
+    groups,
+    links,
+    login,
+    openapi,
+    pages,
+    paging,
+    people,
+    qr,
+    web,
+)
 from chalicelib.config import get_settings
 from chalicelib.errors import LoginRequired
 
@@ -184,6 +201,54 @@ def delete_external_users() -> Response:
     request = _request()
     admin = auth.admin(request)
     return web.json_response(people.delete_many(bodies.usernames(request.raw_body), web.actor(request, admin)))
+
+
+# --- Admin API: directory groups ------------------------------------------------------
+
+
+@app.route("/api/admin/groups", methods=["GET"])
+def list_groups() -> Response:
+    auth.admin(_request())
+    return web.json_response({"groups": directory.directory_groups()})
+
+
+@app.route("/api/admin/groups", methods=["POST"])
+def create_group() -> Response:
+    request = _request()
+    admin = auth.admin(request)
+    return web.json_response(
+        {"group": groups.create(bodies.new_group(request.raw_body), web.actor(request, admin))}, 201
+    )
+
+
+@app.route("/api/admin/groups/{name}", methods=["PATCH"])
+def rename_group(name: str) -> Response:
+    request = _request()
+    admin = auth.admin(request)
+    renamed = groups.rename(name, bodies.new_group(request.raw_body), web.actor(request, admin))
+    return web.json_response({"group": renamed})
+
+
+@app.route("/api/admin/groups/{name}", methods=["DELETE"])
+def delete_group(name: str) -> Response:
+    request = _request()
+    groups.delete(name, web.actor(request, auth.admin(request)))
+    return Response(body="", status_code=204)
+
+
+@app.route("/api/admin/groups/{name}/people", methods=["POST"])
+def add_to_group(name: str) -> Response:
+    request = _request()
+    admin = auth.admin(request)
+    groups.add_person(name, bodies.person_ref(request.raw_body), web.actor(request, admin))
+    return Response(body="", status_code=204)
+
+
+@app.route("/api/admin/groups/{name}/people/{person}", methods=["DELETE"])
+def remove_from_group(name: str, person: str) -> Response:
+    request = _request()
+    groups.remove_person(name, unquote(person), web.actor(request, auth.admin(request)))
+    return Response(body="", status_code=204)
 
 
 @app.route("/api/openapi.json", methods=["GET"])

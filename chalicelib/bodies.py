@@ -288,3 +288,25 @@ def usernames(raw: bytes | None) -> list[str]:
     if not names or len(names) > 100 or not all(isinstance(n, str) and 0 < len(n) <= 128 for n in names):
         raise BadRequest("usernames must list 1 to 100 usernames.", "invalid_usernames")
     return list(dict.fromkeys(names))
+
+
+_NEW_GROUP = re.compile(r"^[A-Za-z0-9][\w.-]{0,63}$")
+
+
+def new_group(raw: bytes | None) -> str:
+    body = json_object(raw)
+    _only(body, {"name"})
+    name = _required(body, "name")
+    if not isinstance(name, str) or not _NEW_GROUP.match(name):
+        raise BadRequest("name must be 1 to 64 letters, digits, '.', '_' or '-'.", "invalid_group")
+    return name
+
+
+def person_ref(raw: bytes | None) -> str:
+    """Someone named by email address or Cognito username."""
+    body = json_object(raw)
+    _only(body, {"person"})
+    person = _required(body, "person")
+    if not isinstance(person, str) or not 0 < len(person.strip()) <= 254:
+        raise BadRequest("person must be an email address or a username.", "invalid_person")
+    return email(person) if "@" in person else person.strip()

@@ -69,3 +69,40 @@ def existing_groups(names: list[str]) -> set[str]:
     pages = cognito().get_paginator("list_groups")
     known = {g["GroupName"] for page in pages.paginate(UserPoolId=pool) for g in page["Groups"]}
     return set(names) & known
+
+
+TEAM_GROUPS = frozenset({MEMBERS, ADMINS})
+
+
+def username_for(person: str) -> str | None:
+    """The Cognito username of someone named by username or by email address."""
+    pool = get_settings().user_pool_id
+    client = cognito()
+    if '"' in person or "\\" in person:
+        return None  # never inside a Cognito filter expression
+    if "@" in person:
+        found = client.list_users(UserPoolId=pool, Filter=f'email = "{normalise_email(person)}"', Limit=2)["Users"]
+        return found[0]["Username"] if len(found) == 1 else None
+    try:
+        return client.admin_get_user(UserPoolId=pool, Username=person)["Username"]
+    except client.exceptions.UserNotFoundException:
+        return None
+
+
+def directory_groups() -> list[dict]:
+    """The directory's groups (every group but the team's own), each with its people."""
+    pool = get_settings().user_pool_id
+    pages = cognito().get_paginator("list_groups")
+    names = sorted(g["GroupName"] for page in pages.paginate(UserPoolId=pool) for g in page["Groups"])
+    return [{"name": name, "people": people_in(name)} for name in names if name not in TEAM_GROUPS]
+
+
+def people_in(group: str) -> list[dict]:
+    pages = cognito().get_paginator("list_users_in_group")
+    pool = get_settings().user_pool_id
+    found = []
+    for page in pages.paginate(UserPoolId=pool, GroupName=group):
+        for user in page["Users"]:
+            attributes = {a["Name"]: a["Value"] for a in user.get("Attributes", [])}
+            found.append({"username": user["Username"], "email": attributes.get("email")})
+    return found

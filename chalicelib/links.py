@@ -220,21 +220,43 @@ def check_access(link: LinkRecord, person: Person | None, actor: Actor) -> None:
 
 
 def forget_recipient(email: str, actor: Actor) -> int:
-    """Take a deleted person off every link naming them; a link left for nobody is revoked.
+    """Take a deleted person off every link naming them; returns how many links named them."""
+    return _forget_grantee(f"email:{email}", actor)
 
-    Returns how many links named them.
-    """
-    grants = list(GrantRecord.query(f"email:{email}"))
+
+def forget_group(name: str, actor: Actor) -> int:
+    """Take a deleted group off every link naming it; returns how many links named it."""
+    return _forget_grantee(f"group:{name}", actor)
+
+
+def _forget_grantee(grantee: str, actor: Actor) -> int:
+    """Take someone off every link's audience; a link left for nobody is revoked."""
+    kind, _, name = grantee.partition(":")
+    field = LinkRecord.recipients if kind == "email" else LinkRecord.groups
+    grants = list(GrantRecord.query(grantee))
     for grant in grants:
         link = _get(grant.link_id)
-        if link is not None and email in link.recipients:
-            link.update(actions=[LinkRecord.recipients.set([r for r in link.recipients if r != email])])
-            audit.record(link.file_id, "recipient_removed", actor, link.link_id, email=email)
+        if link is not None and name in getattr(link, field.attr_name):
+            remaining = [value for value in getattr(link, field.attr_name) if value != name]
+            setattr(link, field.attr_name, remaining)
+            link.update(actions=[field.set(remaining)])
+            audit.record(link.file_id, "audience_removed", actor, link.link_id, **{kind: name})
             if not link.recipients and not link.groups:
                 # Left with no one named, a login-required link would open to anyone signed in.
-                revoke_link(link, actor, "recipients_removed")
+                revoke_link(link, actor, "audience_removed")
         grant.delete()
     return len(grants)
+
+
+def rename_group(old: str, new: str, actor: Actor) -> None:
+    """Follow a group's new name on every link naming it."""
+    for grant in list(GrantRecord.query(f"group:{old}")):
+        link = _get(grant.link_id)
+        if link is not None and old in link.groups:
+            link.update(actions=[LinkRecord.groups.set([new if g == old else g for g in link.groups])])
+            GrantRecord(f"group:{new}", link.link_id, file_id=link.file_id, expires_at=link.expires_at).save()
+            audit.record(link.file_id, "audience_renamed", actor, link.link_id, group=new, old_name=old)
+        grant.delete()
 
 
 def released_to(person: Person) -> list[LinkRecord]:

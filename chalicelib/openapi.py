@@ -19,6 +19,7 @@ _LINK_CHANGE_CODES = _BODY_CODES + _VALID_UNTIL_CODES
 _PAGING_CODES = ("invalid_limit", "invalid_cursor")
 _PEOPLE_QUERY_CODES = ("invalid_sort", "invalid_order", "invalid_time_range", "invalid_search") + _PAGING_CODES
 _ADMIN_CODES = ("not_a_member", "not_an_admin", "csrf_failed")
+_GROUP_CODES = ("invalid_json", "missing_field", "unknown_field", "invalid_group", "team_group")
 
 # Each error response: its status, what it means, and every code it carries somewhere in /api.
 _ERRORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -31,7 +32,7 @@ _ERRORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
                 + _LINK_CHANGE_CODES
                 + _AUDIENCE_CODES
                 + _PEOPLE_QUERY_CODES
-                + ("invalid_usernames", "not_external")
+                + ("invalid_usernames", "not_external", "invalid_person", "team_group")
             )
         ),
     ),
@@ -44,13 +45,13 @@ _ERRORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "NotFound": (
         "404",
         "No such file or link among the caller's own: another member's is as unknown as a missing one.",
-        ("file_not_found", "folder_not_found", "link_not_found", "user_not_found"),
+        ("file_not_found", "folder_not_found", "link_not_found", "user_not_found", "group_not_found"),
     ),
     "Conflict": (
         "409",
         "The file or link is not in a state that allows this.",
         ("file_not_ready", "file_changed", "file_already_complete", "upload_incomplete", "upload_missing")
-        + ("size_mismatch", "upload_expired", "file_deleting", "link_revoked"),
+        + ("size_mismatch", "upload_expired", "file_deleting", "link_revoked", "group_exists"),
     ),
 }
 
@@ -120,6 +121,7 @@ def _operation(
 
 
 _TEXT = {"type": "string"}
+_GROUP = _path("name", "The group's name.")
 _COUNT = {"type": "integer", "minimum": 0}
 _LIMIT = {"type": "integer", "minimum": 1, "maximum": paging.MAX_LIMIT, "default": paging.DEFAULT_LIMIT}
 _FILE_ID = _path("file_id", "The file's or folder's id, as `file_id` in a File.")
@@ -370,6 +372,70 @@ def _paths() -> Json:
                 },
             ),
         },
+        "/api/admin/groups": {
+            "get": _operation(
+                "list_groups",
+                "Admins: the directory's groups (all but members and admins) and who is in each",
+                {"200": _ok("The groups.", groups={"type": "array", "items": _ref("Group")})},
+                errors={"Forbidden": _ADMIN_CODES},
+            ),
+            "post": _operation(
+                "create_group",
+                "Admins: create a group",
+                {"201": _ok("The new, empty group.", group=_ref("Group"))},
+                body="NewGroup",
+                errors={"BadRequest": _GROUP_CODES, "Conflict": ("group_exists",), "Forbidden": _ADMIN_CODES},
+            ),
+        },
+        "/api/admin/groups/{name}": {
+            "patch": _operation(
+                "rename_group",
+                "Admins: rename a group; its people and the links naming it follow",
+                {"200": _ok("The group under its new name.", group=_ref("Group"))},
+                parameters=(_GROUP,),
+                body="NewGroup",
+                errors={
+                    "BadRequest": _GROUP_CODES,
+                    "NotFound": ("group_not_found",),
+                    "Conflict": ("group_exists",),
+                    "Forbidden": _ADMIN_CODES,
+                },
+            ),
+            "delete": _operation(
+                "delete_group",
+                "Admins: delete a group; links naming it lose it, and one left for nobody is revoked",
+                {"204": {"description": "Deleted; no body."}},
+                parameters=(_GROUP,),
+                errors={"BadRequest": ("team_group",), "NotFound": ("group_not_found",), "Forbidden": _ADMIN_CODES},
+            ),
+        },
+        "/api/admin/groups/{name}/people": {
+            "post": _operation(
+                "add_to_group",
+                "Admins: put someone (member or external user) into a group; it counts on their next request",
+                {"204": {"description": "Added; no body."}},
+                parameters=(_GROUP,),
+                body="PersonRef",
+                errors={
+                    "BadRequest": _BODY_CODES + ("invalid_person", "invalid_email", "team_group"),
+                    "NotFound": ("group_not_found", "user_not_found"),
+                    "Forbidden": _ADMIN_CODES,
+                },
+            ),
+        },
+        "/api/admin/groups/{name}/people/{person}": {
+            "delete": _operation(
+                "remove_from_group",
+                "Admins: take someone out of a group; it counts on their next request",
+                {"204": {"description": "Removed; no body."}},
+                parameters=(_GROUP, _path("person", "Their email address or Cognito username.")),
+                errors={
+                    "BadRequest": ("team_group",),
+                    "NotFound": ("group_not_found", "user_not_found"),
+                    "Forbidden": _ADMIN_CODES,
+                },
+            ),
+        },
         "/api/openapi.json": {
             "get": _operation(
                 "openapi_document",
@@ -551,6 +617,22 @@ def _schemas() -> Json:
                 "signed_up_at": _moment("When the account was made."),
                 "last_login_at": _moment("When they last signed in here; null: never.", nullable=True),
             }
+        ),
+        "Group": _object(
+            {
+                "name": _TEXT,
+                "people": {
+                    "type": "array",
+                    "items": _object({"username": _TEXT, "email": {"type": ["string", "null"]}}),
+                },
+            }
+        ),
+        "NewGroup": _object(
+            {"name": {"type": "string", "pattern": "^[A-Za-z0-9][\\w.-]{0,63}$"}}, additionalProperties=False
+        ),
+        "PersonRef": _object(
+            {"person": {"type": "string", "description": "An email address or a Cognito username."}},
+            additionalProperties=False,
         ),
         "Usernames": _object(
             {"usernames": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 100}},
