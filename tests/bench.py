@@ -1,0 +1,435 @@
+"""Benchmarks: the packaged app's cold start, and the download redirect's in-process latency.
+
+Absolute times say more about the machine than about the app, so every figure is printed
+next to a floor measured in the same run, on the same machine, the same way, and as the
+ratio app/floor. The floor is what any Lambda on this stack pays anyway:
+
+- cold start: a fresh interpreter importing the unzipped `chalice package` output exactly
+  as Lambda does (no bytecode, read-only, only the package on the path), `import app`
+  against `import chalice, boto3` from the same folder;
+- download redirect: `GET /s/{token}/download` through Chalice's test client against the
+  local stack, against the same AWS calls made directly with boto3 (a consistent GetItem
+  of the link, a TransactWriteItems counting the download and writing its audit event,
+  and a presigned GET, which is computed locally).
+
+Nothing here asserts a time; `make bench` prints the table and exits 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+COLD_RUNS = 15
+REDIRECT_WARMUP = 30
+REDIRECT_RUNS = 300
+FILE_NAME = "report.txt"
+FILE_BYTES = b"hello, world\n"
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    app: float  # seconds
+    floor: float  # seconds
+
+
+def median(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def p99(samples: list[float]) -> float:
+    """The nearest-rank 99th percentile."""
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)]
+
+
+# --- (a) cold start of the deployment package ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unpacked:
+    task: Path  # the function zip, as /var/task
+    path: list[Path]  # what Lambda puts on sys.path: /var/task and the layer's python dirs
+    note: str
+
+
+def package(out: Path) -> list[Path]:
+    """`chalice package --stage prod`: the zips it wrote (the function, and a layer if any)."""
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+    chalice = Path(sys.executable).parent / "chalice"
+    subprocess.run(
+        [str(chalice), "package", "--stage", "prod", str(out)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return sorted(out.glob("*.zip"))
+
+
+def unpack(zips: list[Path], root: Path) -> Unpacked:
+    """Unzip the function to task/ and any layer to opt/, then make it all read-only."""
+    task, opt = root / "task", root / "opt"
+    sizes = []
+    for archive in zips:
+        with zipfile.ZipFile(archive) as unzipped:
+            unzipped.extractall(task if archive.name == "deployment.zip" else opt)
+        sizes.append(f"{archive.name} {archive.stat().st_size / 1e6:.1f} MB")
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    layer_dirs = [opt / "python", opt / "python" / "lib" / version / "site-packages"]
+    path = [task] + [folder for folder in layer_dirs if folder.is_dir()]
+    if len(zips) == 1:
+        sizes.append("no layer")
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            os.chmod(Path(folder) / name, 0o444)
+        os.chmod(folder, 0o555)
+    return Unpacked(task=task, path=path, note=", ".join(sizes))
+
+
+def make_writable(root: Path) -> None:
+    for folder, _dirs, _files in os.walk(root):
+        os.chmod(folder, 0o755)
+
+
+def lambda_env(unpacked: Unpacked) -> dict[str, str]:
+    """Only what Lambda's environment holds, plus the app's stage: nothing from this shell."""
+    return {
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",  # the zip holds no bytecode and /var/task is read-only
+        "PYTHONPATH": os.pathsep.join(str(folder) for folder in unpacked.path),
+        "LAMBDA_TASK_ROOT": str(unpacked.task),
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "HANDOVER_STAGE": "prod",
+    }
+
+
+def python(unpacked: Unpacked, code: str, *options: str) -> subprocess.CompletedProcess:
+    """A fresh interpreter without site-packages (-S -s): only the stdlib and the package."""
+    return subprocess.run(
+        [sys.executable, "-S", "-s", *options, "-c", code],
+        cwd=unpacked.task,
+        env=lambda_env(unpacked),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+
+
+def wall_time(unpacked: Unpacked, code: str) -> float:
+    started = time.perf_counter()
+    python(unpacked, code)
+    return time.perf_counter() - started
+
+
+_ISOLATION_CHECK = """
+import sys, app
+print(app.__file__)
+print("\\n".join(sorted({str(getattr(m, "__file__", None)) for m in list(sys.modules.values())})))
+"""
+
+
+def check_isolation(unpacked: Unpacked) -> str:
+    """Prove `import app` reads only the unzipped package: nothing from the repo or the venv."""
+    printed = python(unpacked, _ISOLATION_CHECK).stdout.splitlines()
+    app_file, module_files = printed[0], printed[1:]
+    if not Path(app_file).is_relative_to(unpacked.task):
+        raise SystemExit(f"cold start: app imported from {app_file}, not from the package")
+    leaks = [name for name in module_files if name.startswith((str(ROOT), sys.prefix + os.sep))]
+    if leaks:
+        raise SystemExit(f"cold start: modules read from the repo or the venv: {leaks[:5]}")
+    # Mode bits do not stop root; PYTHONDONTWRITEBYTECODE must, and this shows it did.
+    if any(unpacked.task.rglob("__pycache__")):
+        raise SystemExit("cold start: bytecode was written into the package")
+    return app_file
+
+
+def heaviest_imports(unpacked: Unpacked, count: int = 5) -> list[tuple[str, float]]:
+    """`-X importtime` of `import app`, self time summed per top-level package, in seconds."""
+    report = python(unpacked, "import app", "-X", "importtime").stderr
+    per_package: Counter[str] = Counter()
+    for line in report.splitlines():
+        fields = line.removeprefix("import time:").split("|")
+        if len(fields) == 3 and fields[0].strip().isdigit():
+            per_package[fields[2].strip().split(".")[0]] += int(fields[0]) / 1e6
+    return per_package.most_common(count)
+
+
+def cold_start() -> tuple[list[Figure], list[str]]:
+    root = Path(tempfile.mkdtemp(prefix="handover-bench-"))
+    try:
+        unpacked = unpack(package(root / "package"), root / "unzipped")
+        app_file = check_isolation(unpacked)
+        app, floor = [], []
+        wall_time(unpacked, "import app")  # fill the page cache; not counted
+        for _ in range(COLD_RUNS):
+            app.append(wall_time(unpacked, "import app"))
+            floor.append(wall_time(unpacked, "import chalice, boto3"))
+        heaviest = ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in heaviest_imports(unpacked))
+    finally:
+        make_writable(root)
+        shutil.rmtree(root)
+    notes = [
+        f"package: {unpacked.note}; app imported from {app_file.removeprefix(str(root))}",
+        f"heaviest imports of the app (self time per package, one run): {heaviest}",
+    ]
+    return [Figure(f"cold start (median of {COLD_RUNS})", median(app), median(floor))], notes
+
+
+# --- (b) the download redirect in process ------------------------------------------------
+
+
+def shared_link(client: Any, token: str) -> tuple[str, str]:
+    """A member uploads a small file and makes a public link: the file's id and the link's token."""
+
+    def call(method: str, path: str, body: Any = None) -> Any:
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+        response = getattr(client.http, method)(
+            path, headers=headers, body=json.dumps(body) if body is not None else None
+        )
+        if response.status_code >= 300:
+            raise SystemExit(f"{method.upper()} {path}: {response.status_code} {response.body[:300]!r}")
+        return json.loads(response.body)
+
+    created = call("post", "/api/files", {"name": FILE_NAME, "size": len(FILE_BYTES), "content_type": "text/plain"})
+    plan = created["upload"]
+    uploaded = requests.post(plan["url"], data=plan["fields"], files={"file": ("blob", FILE_BYTES)}, timeout=30)
+    uploaded.raise_for_status()
+    file_id = created["file"]["file_id"]
+    call("post", f"/api/files/{file_id}/complete")
+    return file_id, call("post", f"/api/files/{file_id}/links", {})["link"]["token"]
+
+
+def app_download(client: Any, token: str) -> Callable[[], str]:
+    path = f"/s/{token}/download"
+    headers = {"User-Agent": "handover-bench"}
+
+    def download() -> str:
+        response = client.http.get(path, headers=headers)
+        if response.status_code != 302:
+            raise SystemExit(f"GET {path}: {response.status_code} {response.body[:300]!r}")
+        return response.headers["Location"]
+
+    return download
+
+
+def floor_download(stack: Any, link_id: str) -> Callable[[], str]:
+    """The calls `open_link` and `download_url` make, with plain boto3 clients made once."""
+    from chalicelib.config import get_settings
+
+    settings = get_settings()
+    dynamodb = stack.client("dynamodb")
+    s3 = stack.client("s3")  # SigV4 and path-style, as the app's client against the local stack
+    disposition = f"attachment; filename=\"{FILE_NAME}\"; filename*=UTF-8''{FILE_NAME}"
+
+    def download() -> str:
+        link = dynamodb.get_item(TableName=settings.links_table, Key={"link_id": {"S": link_id}}, ConsistentRead=True)
+        item = link["Item"]
+        target = item["target"]["M"]
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": settings.links_table,
+                        "Key": {"link_id": {"S": link_id}},
+                        "UpdateExpression": "ADD #downloads :one",
+                        "ConditionExpression": "attribute_not_exists(#revoked_at)",
+                        "ExpressionAttributeNames": {"#downloads": "downloads", "#revoked_at": "revoked_at"},
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": settings.events_table,
+                        "Item": {
+                            "file_id": {"S": item["file_id"]["S"]},
+                            "event_key": {"S": f"{now}Z#{secrets.token_hex(4)}"},
+                            "at": {"S": f"{now}+0000"},
+                            "kind": {"S": "link_downloaded"},
+                            "actor": {"S": "anonymous"},
+                            "link_id": {"S": link_id},
+                            "ip": {"S": "127.0.0.1"},
+                            "user_agent": {"S": "handover-bench"},
+                        },
+                    }
+                },
+            ]
+        )
+        params = {
+            "Bucket": settings.files_bucket,
+            "Key": target["s3_key"]["S"],
+            "VersionId": target["version_id"]["S"],
+            "ResponseContentDisposition": disposition,
+            "ResponseContentType": target["content_type"]["S"],
+        }
+        return s3.generate_presigned_url("get_object", Params=params, ExpiresIn=settings.presign_seconds)
+
+    return download
+
+
+def tidy_events(stack: Any, file_id: str) -> Callable[[], None]:
+    """Delete the download events again, untimed.
+
+    moto deep-copies every table a TransactWriteItems touches (to roll back), so without
+    this each call would be slower than the one before, and moto's copying would drown
+    what is measured.
+    """
+    from chalicelib.config import get_settings
+
+    table = get_settings().events_table
+    dynamodb = stack.client("dynamodb")
+
+    def tidy() -> None:
+        found = dynamodb.query(
+            TableName=table,
+            KeyConditionExpression="file_id = :file_id",
+            FilterExpression="kind = :kind",
+            ExpressionAttributeValues={":file_id": {"S": file_id}, ":kind": {"S": "link_downloaded"}},
+            ProjectionExpression="file_id, event_key",
+        )
+        for item in found["Items"]:
+            dynamodb.delete_item(TableName=table, Key=item)
+
+    return tidy
+
+
+@contextlib.contextmanager
+def aws_operations() -> Any:
+    """The AWS operations botocore sends meanwhile, from any client (pynamodb's too)."""
+    import botocore.endpoint
+
+    seen: list[str] = []
+    send = botocore.endpoint.Endpoint._send
+
+    def spy(endpoint: Any, request: Any) -> Any:
+        target = request.headers.get("X-Amz-Target", b"").decode().rpartition(".")[2]
+        seen.append(target or f"{request.method} {request.url.split('?')[0]}")
+        return send(endpoint, request)
+
+    botocore.endpoint.Endpoint._send = spy
+    try:
+        yield seen
+    finally:
+        botocore.endpoint.Endpoint._send = send
+
+
+def interleaved(
+    first: Callable[[], Any], second: Callable[[], Any], runs: int, between: Callable[[], None]
+) -> tuple[list[float], list[float]]:
+    """Time two calls turn about, so drift on the machine touches both alike."""
+    first_times, second_times = [], []
+    for _ in range(runs):
+        started = time.perf_counter()
+        first()
+        middle = time.perf_counter()
+        second()
+        second_times.append(time.perf_counter() - middle)
+        first_times.append(middle - started)
+        between()
+    return first_times, second_times
+
+
+def redirect_latency() -> tuple[list[Figure], list[str]]:
+    from chalicelib.localstack import LocalStack, free_port
+
+    data_dir = Path(tempfile.mkdtemp(prefix="handover-bench-stack-"))
+    stack = LocalStack(data_dir=data_dir, app_url=f"http://127.0.0.1:{free_port()}")
+    try:
+        stack.start()
+        # As tests/conftest.py: pynamodb reads table names at import, so the environment comes first.
+        os.environ.update(stack.environment())
+        stack.provision()
+        os.environ.update(stack.environment())
+        from chalice.test import Client
+
+        from chalicelib.config import get_settings
+
+        get_settings.cache_clear()
+        from app import app
+
+        stack.create_user("bench@example.com", "Secret-pass-1", groups=("members",))
+        id_token = stack.sign_in("bench@example.com", "Secret-pass-1")["IdToken"]
+        # The app logs one JSON line per request on stdout: keep its cost, not its lines.
+        with Client(app) as client, open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+            file_id, token = shared_link(client, id_token)
+            app_call, floor_call = app_download(client, token), floor_download(stack, token[:22])
+            tidy = tidy_events(stack, file_id)
+            served = requests.get(app_call(), timeout=30).content
+            interleaved(app_call, floor_call, REDIRECT_WARMUP, tidy)
+            with aws_operations() as app_operations:
+                app_call()
+            with aws_operations() as floor_operations:
+                floor_call()
+            app_times, floor_times = interleaved(app_call, floor_call, REDIRECT_RUNS, tidy)
+    finally:
+        stack.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    if served != FILE_BYTES:
+        raise SystemExit(f"the redirect served {served[:100]!r}, not the uploaded bytes")
+    figures = [
+        Figure(f"download redirect median ({REDIRECT_RUNS})", median(app_times), median(floor_times)),
+        Figure(f"download redirect p99 ({REDIRECT_RUNS})", p99(app_times), p99(floor_times)),
+    ]
+    same = "the same" if app_operations == floor_operations else f"NOT the same: {', '.join(floor_operations)}"
+    notes = [
+        f"redirect: AWS calls per download: {', '.join(app_operations)} (floor: {same}); "
+        "followed once, S3 served the uploaded bytes"
+    ]
+    return figures, notes
+
+
+# --- the table ----------------------------------------------------------------------------
+
+
+def milliseconds(seconds: float) -> str:
+    ms = seconds * 1000
+    return f"{ms:.0f} ms" if ms >= 100 else f"{ms:.1f} ms"
+
+
+def table(figures: list[Figure]) -> str:
+    rows = [f"{'benchmark':<36}{'app':>10}{'floor':>11}{'ratio':>9}"]
+    for figure in figures:
+        ratio = figure.app / figure.floor
+        rows.append(f"{figure.name:<36}{milliseconds(figure.app):>10}{milliseconds(figure.floor):>11}{ratio:>9.2f}")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    started = time.perf_counter()
+    cold, cold_notes = cold_start()
+    redirect, redirect_notes = redirect_latency()
+    print(table(cold + redirect))
+    print()
+    for note in cold_notes + redirect_notes:
+        print(note)
+    print(f"took {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
