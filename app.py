@@ -8,6 +8,7 @@ from chalicelib import (
     audit,
     auth,
     bodies,
+    collaborators,
     directory,
     files,
     groups,
@@ -173,6 +174,50 @@ def link_qr_png(token: str) -> Response:
     return Response(body=png, headers={"Content-Type": "image/png"})
 
 
+# --- Member API: collaborators on folders -----------------------------------------------
+
+
+@app.route("/api/files/{file_id}/collaborators", methods=["GET"])
+def list_collaborators(file_id: str) -> Response:
+    member = _member()
+    return web.json_response(collaborators.of_folder(member.sub, file_id))
+
+
+@app.route("/api/files/{file_id}/collaborators", methods=["POST"])
+def invite_collaborator(file_id: str) -> Response:
+    member = _member()
+    request = _request()
+    email, role = bodies.invitation(request.raw_body)
+    invitation = collaborators.invite(member.sub, file_id, email, role, web.actor(request, member))
+    return web.json_response({"invitation": collaborators.describe_invitation(invitation, web.site_url(request))}, 201)
+
+
+@app.route("/api/files/{file_id}/join-link", methods=["POST"])
+def create_join_link(file_id: str) -> Response:
+    member = _member()
+    request = _request()
+    role = bodies.join_link(request.raw_body)
+    invitation = collaborators.join_link(member.sub, file_id, role, web.actor(request, member))
+    return web.json_response({"join_link": collaborators.describe_invitation(invitation, web.site_url(request))}, 201)
+
+
+@app.route("/api/files/{file_id}/requests/{request_id}", methods=["POST"])
+def answer_join_request(file_id: str, request_id: str) -> Response:
+    member = _member()
+    request = _request()
+    approve = bodies.decision(request.raw_body)
+    collaborators.decide(member.sub, file_id, unquote(request_id), approve, web.actor(request, member))
+    return web.json_response(collaborators.of_folder(member.sub, file_id))
+
+
+@app.route("/api/files/{file_id}/collaborators/{person}", methods=["DELETE"])
+def remove_collaborator(file_id: str, person: str) -> Response:
+    member = _member()
+    who = collaborators.normalise_person(unquote(person))
+    collaborators.remove_from_own(member.sub, file_id, who, web.actor(_request(), member))
+    return Response(body="", status_code=204)
+
+
 # --- Admin API: external users --------------------------------------------------------
 
 
@@ -201,6 +246,40 @@ def delete_external_users() -> Response:
     request = _request()
     admin = auth.admin(request)
     return web.json_response(people.delete_many(bodies.usernames(request.raw_body), web.actor(request, admin)))
+
+
+# --- Admin API: collaborators -----------------------------------------------------------
+
+
+@app.route("/api/admin/collaborators", methods=["GET"])
+def list_all_collaborators() -> Response:
+    auth.admin(_request())
+    return web.json_response({"collaborators": collaborators.collaborators_list()})
+
+
+@app.route("/api/admin/collaborators/{username}/folders", methods=["GET"])
+def collaborator_folders(username: str) -> Response:
+    auth.admin(_request())
+    _, folders = collaborators.folders_of_user(username)
+    return web.json_response({"folders": folders})
+
+
+@app.route("/api/admin/collaborators/{username}/folders/{folder_id}", methods=["DELETE"])
+def remove_collaborator_from_folder(username: str, folder_id: str) -> Response:
+    request = _request()
+    admin = auth.admin(request)
+    person, _ = collaborators.folders_of_user(username)
+    collaborators.remove(folder_id, person, web.actor(request, admin))
+    return Response(body="", status_code=204)
+
+
+@app.route("/api/admin/collaborators/{username}", methods=["DELETE"])
+def remove_collaborator_everywhere(username: str) -> Response:
+    request = _request()
+    admin = auth.admin(request)
+    person, _ = collaborators.folders_of_user(username)
+    collaborators.forget(person, web.actor(request, admin))
+    return Response(body="", status_code=204)
 
 
 # --- Admin API: directory groups ------------------------------------------------------
@@ -296,7 +375,36 @@ def portal() -> Response:
     viewer = auth.caller(request)
     if viewer is None:
         raise LoginRequired("Sign in to see what was shared with you.")
-    return web.html_response(pages.portal(viewer, links.released_to(viewer.person), web.site_url(request)))
+    released, folders = links.released_to(viewer.person), collaborators.folders_of(viewer.person)
+    return web.html_response(pages.portal(viewer, released, folders, web.site_url(request)))
+
+
+@app.route("/join/{token}", methods=["GET"])
+def join(token: str) -> Response:
+    request = _request()
+    viewer = auth.caller(request)
+    person = viewer.person if viewer else None
+    outcome, folder = collaborators.accept(token, person, web.actor(request, person))
+    site = web.site_url(request)
+    if outcome == "joined":
+        return web.redirect(f"{site}/portal/folders/{folder.file_id}")
+    return web.html_response(pages.join_requested(viewer, folder, site))
+
+
+@app.route("/portal/folders/{folder_id}", methods=["GET"])
+def portal_folder(folder_id: str) -> Response:
+    request = _request()
+    viewer = auth.caller(request)
+    shared, shown = collaborators.folder_for(viewer.person if viewer else None, folder_id, web.query(request, "folder"))
+    return web.html_response(pages.portal_folder(viewer, shared, shown, files.children(shown), web.site_url(request)))
+
+
+@app.route("/portal/folders/{folder_id}/files/{file_id}/download", methods=["GET"])
+def portal_download(folder_id: str, file_id: str) -> Response:
+    request = _request()
+    viewer = auth.caller(request)
+    person = viewer.person if viewer else None
+    return web.redirect(collaborators.download_url(person, folder_id, file_id, web.actor(request, person)))
 
 
 @app.route("/", methods=["GET"])

@@ -310,3 +310,29 @@ def person_ref(raw: bytes | None) -> str:
     if not isinstance(person, str) or not 0 < len(person.strip()) <= 254:
         raise BadRequest("person must be an email address or a username.", "invalid_person")
     return email(person) if "@" in person else person.strip()
+
+
+def role(value: Any) -> str:
+    if value not in ("view", "upload"):
+        raise BadRequest("role must be view or upload.", "invalid_role")
+    return value
+
+
+def invitation(raw: bytes | None) -> tuple[str, str]:
+    """An invitation to a folder: (email, role)."""
+    body = json_object(raw)
+    _only(body, {"email", "role"})
+    return email(_required(body, "email")), role(body.get("role", "view"))
+
+
+def join_link(raw: bytes | None) -> str:
+    body = json_object(raw) if raw else {}
+    _only(body, {"role"})
+    return role(body.get("role", "view"))
+
+
+def decision(raw: bytes | None) -> bool:
+    body = json_object(raw)
+    _only(body, {"approve"})
+    _required(body, "approve")
+    return _bool(body, "approve", False)

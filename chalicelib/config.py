@@ -22,6 +22,8 @@ class Settings:
     sessions_table: str
     grants_table: str
     people_table: str
+    collaborations_table: str
+    invitations_table: str
     user_pool_id: str
     user_pool_client_id: str
     cognito_issuer: str
@@ -66,6 +68,8 @@ def settings_from(env: dict) -> Settings:
         sessions_table=env.get("SESSIONS_TABLE", "handover-sessions"),
         grants_table=env.get("GRANTS_TABLE", "handover-grants"),
         people_table=env.get("PEOPLE_TABLE", "handover-people"),
+        collaborations_table=env.get("COLLABORATIONS_TABLE", "handover-collaborations"),
+        invitations_table=env.get("INVITATIONS_TABLE", "handover-invitations"),
         user_pool_id=pool_id,
         user_pool_client_id=env.get("USER_POOL_CLIENT_ID", ""),
         cognito_issuer=issuer,

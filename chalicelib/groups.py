@@ -6,7 +6,7 @@ request, so a change counts on the next one.
 
 from __future__ import annotations
 
-from chalicelib import audit, directory, links
+from chalicelib import audit, collaborators, directory, links
 from chalicelib.audit import Actor
 from chalicelib.aws import cognito
 from chalicelib.config import get_settings
@@ -45,6 +45,7 @@ def rename(old: str, new: str, actor: Actor) -> dict:
         cognito().admin_add_user_to_group(UserPoolId=_pool(), Username=person["username"], GroupName=new)
         created["people"].append(person)
     links.rename_group(old, new, actor)
+    collaborators.rename_group(old, new, actor)
     cognito().delete_group(UserPoolId=_pool(), GroupName=old)
     audit.record(ADMIN_EVENTS, "group_renamed", actor, group=new, old_name=old)
     return created
@@ -54,6 +55,7 @@ def delete(name: str, actor: Actor) -> None:
     """Delete a group; links that named it lose it (one left for nobody is revoked)."""
     _existing(name)
     links.forget_group(name, actor)
+    collaborators.forget(f"group:{name}", actor)
     cognito().delete_group(UserPoolId=_pool(), GroupName=name)
     audit.record(ADMIN_EVENTS, "group_deleted", actor, group=name)
 

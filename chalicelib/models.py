@@ -216,6 +216,17 @@ class PeopleByLastLogin(GlobalSecondaryIndex):
     last_login_key = UnicodeAttribute(range_key=True)
 
 
+class Collaborators(GlobalSecondaryIndex):
+    """External users in at least one folder (sparse): the admin's Collaborators view."""
+
+    class Meta:
+        index_name = "Collaborators"
+        projection = AllProjection()
+
+    collaborator = UnicodeAttribute(hash_key=True)
+    username = UnicodeAttribute(range_key=True)
+
+
 class PersonRecord(Model):
     """An external user as the admin list shows them: a projection of Cognito, the source of truth.
 
@@ -237,8 +248,69 @@ class PersonRecord(Model):
     last_login_key = UnicodeAttribute()  # ISO time of last sign-in; "0" for never, so it sorts first
     search = UnicodeAttribute()  # lower-case name, email and phone, for partial matches
 
+    folders = NumberAttribute(default=0)  # folders they collaborate on
+    collaborator = UnicodeAttribute(null=True)  # "yes" while folders > 0: the sparse Collaborators index
+
     by_sign_up = PeopleBySignUp()
     by_last_login = PeopleByLastLogin()
+    collaborators = Collaborators()
+
+
+class CollaborationsByPerson(GlobalSecondaryIndex):
+    """The folders someone collaborates on: their portal, and removal from every folder."""
+
+    class Meta:
+        index_name = "CollaborationsByPerson"
+        projection = AllProjection()
+
+    person = UnicodeAttribute(hash_key=True)
+    folder_id = UnicodeAttribute(range_key=True)
+
+
+class CollaborationRecord(Model):
+    """Someone outside the team (an email, or a group) working on a member's folder."""
+
+    class Meta(_Meta):
+        table_name = _settings.collaborations_table
+
+    folder_id = UnicodeAttribute(hash_key=True)
+    person = UnicodeAttribute(range_key=True)  # "email:<address>" or "group:<name>"
+    role = UnicodeAttribute()  # "view" or "upload"
+    owner = UnicodeAttribute()
+    added_at = UTCDateTimeAttribute()
+    added_by = UnicodeAttribute()
+
+    by_person = CollaborationsByPerson()
+
+
+class InvitationsByFolder(GlobalSecondaryIndex):
+    """A folder's invitations and join requests, for its owner."""
+
+    class Meta:
+        index_name = "InvitationsByFolder"
+        projection = AllProjection()
+
+    folder_id = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class InvitationRecord(Model):
+    """An invitation to one person, a folder's join link, or someone's request through it."""
+
+    class Meta(_Meta):
+        table_name = _settings.invitations_table
+
+    invitation_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()  # "invitation", "join_link" or "request"
+    folder_id = UnicodeAttribute()
+    owner = UnicodeAttribute()
+    role = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)  # who is invited, or who asks to join
+    status = UnicodeAttribute(default="open")  # open, accepted, approved, declined
+    created_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute(null=True)
+
+    by_folder = InvitationsByFolder()
 
 
 @lru_cache(maxsize=1)
@@ -251,5 +323,15 @@ def transaction() -> TransactWrite:
     return TransactWrite(connection=_connection())
 
 
-ALL_MODELS = (FileRecord, LinkRecord, EventRecord, ThrottleRecord, SessionRecord, GrantRecord, PersonRecord)
+ALL_MODELS = (
+    FileRecord,
+    LinkRecord,
+    EventRecord,
+    ThrottleRecord,
+    SessionRecord,
+    GrantRecord,
+    PersonRecord,
+    CollaborationRecord,
+    InvitationRecord,
+)
 TTL_ATTRIBUTE = "expires_at"

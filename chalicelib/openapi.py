@@ -32,7 +32,7 @@ _ERRORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
                 + _LINK_CHANGE_CODES
                 + _AUDIENCE_CODES
                 + _PEOPLE_QUERY_CODES
-                + ("invalid_usernames", "not_external", "invalid_person", "team_group")
+                + ("invalid_usernames", "not_external", "invalid_person", "team_group", "invalid_role", "not_a_folder")
             )
         ),
     ),
@@ -45,13 +45,14 @@ _ERRORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "NotFound": (
         "404",
         "No such file or link among the caller's own: another member's is as unknown as a missing one.",
-        ("file_not_found", "folder_not_found", "link_not_found", "user_not_found", "group_not_found"),
+        ("file_not_found", "folder_not_found", "link_not_found", "user_not_found", "group_not_found")
+        + ("request_not_found", "collaborator_not_found"),
     ),
     "Conflict": (
         "409",
         "The file or link is not in a state that allows this.",
         ("file_not_ready", "file_changed", "file_already_complete", "upload_incomplete", "upload_missing")
-        + ("size_mismatch", "upload_expired", "file_deleting", "link_revoked", "group_exists"),
+        + ("size_mismatch", "upload_expired", "file_deleting", "link_revoked", "group_exists", "request_answered"),
     ),
 }
 
@@ -122,6 +123,7 @@ def _operation(
 
 _TEXT = {"type": "string"}
 _GROUP = _path("name", "The group's name.")
+_USERNAME = _path("username", "The user's Cognito username.")
 _COUNT = {"type": "integer", "minimum": 0}
 _LIMIT = {"type": "integer", "minimum": 1, "maximum": paging.MAX_LIMIT, "default": paging.DEFAULT_LIMIT}
 _FILE_ID = _path("file_id", "The file's or folder's id, as `file_id` in a File.")
@@ -370,6 +372,113 @@ def _paths() -> Json:
                     "BadRequest": ("invalid_json", "unknown_field", "invalid_usernames"),
                     "Forbidden": _ADMIN_CODES,
                 },
+            ),
+        },
+        "/api/files/{file_id}/collaborators": {
+            "get": _operation(
+                "list_collaborators",
+                "A folder's collaborators and open requests to join",
+                {
+                    "200": _ok(
+                        "Who works on the folder, and who asks to.",
+                        collaborators={"type": "array", "items": _ref("Collaborator")},
+                        requests={"type": "array", "items": _ref("JoinRequest")},
+                    )
+                },
+                parameters=(_FILE_ID,),
+                errors={"BadRequest": ("not_a_folder",), **not_found_file},
+            ),
+            "post": _operation(
+                "invite_collaborator",
+                "Invite someone outside the team to a folder: only that verified email can accept",
+                {"201": _ok("The invitation; hand its URL to the person.", invitation=_ref("Invitation"))},
+                parameters=(_FILE_ID,),
+                body="NewInvitation",
+                errors={
+                    "BadRequest": _BODY_CODES + ("invalid_email", "invalid_role", "not_a_folder"),
+                    **not_found_file,
+                },
+            ),
+        },
+        "/api/files/{file_id}/join-link": {
+            "post": _operation(
+                "create_join_link",
+                "A link anyone can open to ask to join the folder; the owner approves each request",
+                {"201": _ok("The join link.", join_link=_ref("Invitation"))},
+                parameters=(_FILE_ID,),
+                body="NewJoinLink",
+                errors={
+                    "BadRequest": ("invalid_json", "unknown_field", "invalid_role", "not_a_folder"),
+                    **not_found_file,
+                },
+            ),
+        },
+        "/api/files/{file_id}/requests/{request_id}": {
+            "post": _operation(
+                "answer_join_request",
+                "Approve or decline a request to join the folder",
+                {
+                    "200": _ok(
+                        "The folder's collaborators and open requests, after the answer.",
+                        collaborators={"type": "array", "items": _ref("Collaborator")},
+                        requests={"type": "array", "items": _ref("JoinRequest")},
+                    )
+                },
+                parameters=(_FILE_ID, _path("request_id", "As `request_id` in the folder's requests.")),
+                body="Decision",
+                errors={
+                    "BadRequest": _BODY_CODES + ("not_a_folder",),
+                    "NotFound": ("file_not_found", "request_not_found"),
+                    "Conflict": ("request_answered",),
+                },
+            ),
+        },
+        "/api/files/{file_id}/collaborators/{person}": {
+            "delete": _operation(
+                "remove_collaborator",
+                "Remove a collaborator from the folder",
+                {"204": {"description": "Removed; no body."}},
+                parameters=(_FILE_ID, _path("person", "Their email address, or group:<name>.")),
+                errors={"BadRequest": ("not_a_folder",), "NotFound": ("file_not_found", "collaborator_not_found")},
+            ),
+        },
+        "/api/admin/collaborators": {
+            "get": _operation(
+                "list_all_collaborators",
+                "Admins: every external user in at least one folder, with how many",
+                {
+                    "200": _ok(
+                        "The collaborators.", collaborators={"type": "array", "items": _ref("ExternalCollaborator")}
+                    )
+                },
+                errors={"Forbidden": _ADMIN_CODES},
+            ),
+        },
+        "/api/admin/collaborators/{username}/folders": {
+            "get": _operation(
+                "collaborator_folders",
+                "Admins: the folders an external user collaborates on",
+                {"200": _ok("The folders.", folders={"type": "array", "items": _ref("CollaboratedFolder")})},
+                parameters=(_USERNAME,),
+                errors={"NotFound": ("user_not_found",), "Forbidden": _ADMIN_CODES},
+            ),
+        },
+        "/api/admin/collaborators/{username}/folders/{folder_id}": {
+            "delete": _operation(
+                "remove_collaborator_from_folder",
+                "Admins: remove an external user from one folder",
+                {"204": {"description": "Removed; no body."}},
+                parameters=(_USERNAME, _path("folder_id", "The folder's id.")),
+                errors={"NotFound": ("user_not_found", "collaborator_not_found"), "Forbidden": _ADMIN_CODES},
+            ),
+        },
+        "/api/admin/collaborators/{username}": {
+            "delete": _operation(
+                "remove_collaborator_everywhere",
+                "Admins: remove an external user from every folder",
+                {"204": {"description": "Removed; no body."}},
+                parameters=(_USERNAME,),
+                errors={"NotFound": ("user_not_found",), "Forbidden": _ADMIN_CODES},
             ),
         },
         "/api/admin/groups": {
@@ -633,6 +742,46 @@ def _schemas() -> Json:
         "PersonRef": _object(
             {"person": {"type": "string", "description": "An email address or a Cognito username."}},
             additionalProperties=False,
+        ),
+        "Collaborator": _object(
+            {
+                "person": {"type": "string", "description": "email:<address> or group:<name>."},
+                "role": {"enum": ["view", "upload"]},
+                "added_at": _moment("When they joined."),
+                "added_by": _TEXT,
+            }
+        ),
+        "JoinRequest": _object(
+            {"request_id": _TEXT, "email": _TEXT, "role": {"enum": ["view", "upload"]}, "asked_at": _moment("When.")}
+        ),
+        "Invitation": _object(
+            {
+                "url": {"type": "string", "format": "uri"},
+                "kind": {"enum": ["invitation", "join_link"]},
+                "email": {"type": ["string", "null"]},
+                "role": {"enum": ["view", "upload"]},
+                "expires_at": _moment("When it stops working."),
+            }
+        ),
+        "NewInvitation": _object(
+            {"email": {"type": "string", "format": "email"}, "role": {"enum": ["view", "upload"], "default": "view"}},
+            required=("email",),
+            additionalProperties=False,
+        ),
+        "NewJoinLink": _object(
+            {"role": {"enum": ["view", "upload"], "default": "view"}}, required=(), additionalProperties=False
+        ),
+        "Decision": _object({"approve": {"type": "boolean"}}, additionalProperties=False),
+        "ExternalCollaborator": _object(
+            {
+                "username": _TEXT,
+                "email": {"type": ["string", "null"]},
+                "name": {"type": ["string", "null"]},
+                "folders": _COUNT,
+            }
+        ),
+        "CollaboratedFolder": _object(
+            {"folder_id": _TEXT, "name": {"type": ["string", "null"]}, "role": {"enum": ["view", "upload"]}}
         ),
         "Usernames": _object(
             {"usernames": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 100}},

@@ -69,10 +69,19 @@ def folder(
     )
 
 
-def portal(viewer: Caller, released: list[LinkRecord], site: str) -> str:
-    """Everything released to a signed-in person, and nothing else."""
+def portal(viewer: Caller, released: list[LinkRecord], folders: list[tuple[FileRecord, str]], site: str) -> str:
+    """Everything released to a signed-in person and the folders they work on, and nothing else."""
     items = [(tokens.token_for(link.link_id), link) for link in released]
-    return render("portal.html", site=site, viewer=viewer, items=items)
+    return render("portal.html", site=site, viewer=viewer, items=items, folders=folders)
+
+
+def portal_folder(viewer: Caller, shared: FileRecord, shown: FileRecord, items: list[FileRecord], site: str) -> str:
+    """A folder a collaborator works on (or a folder inside it)."""
+    return render("portal_folder.html", site=site, viewer=viewer, shared=shared, folder=shown, items=items)
+
+
+def join_requested(viewer: Caller | None, folder: FileRecord, site: str) -> str:
+    return render("join_requested.html", site=site, viewer=viewer, folder=folder)
 
 
 def home(viewer: Caller | None, site: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pynamodb.expressions.condition import Condition
 
-from chalicelib import audit, clock, links, paging
+from chalicelib import audit, clock, collaborators, links, paging
 from chalicelib.audit import Actor
 from chalicelib.aws import cognito
 from chalicelib.bodies import PeopleQuery
@@ -171,6 +171,8 @@ def delete_external(username: str, actor: Actor) -> None:
     attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
     email = normalise_email(attributes["email"]) if attributes.get("email") else None
     removed = links.forget_recipient(email, actor) if email else 0
+    if email:
+        collaborators.forget(f"email:{email}", actor)
     # Signing out only revokes refresh tokens; the deletion below is what counts.
     with contextlib.suppress(ClientError):
         cognito().admin_user_global_sign_out(UserPoolId=pool, Username=username)

@@ -1,4 +1,7 @@
-"""Link tokens: a random link id plus an HMAC of it, so the table never holds a usable token."""
+"""Tokens in URLs: a random id plus an HMAC of it, so a table never holds a usable token.
+
+Links use them, and so do invitations to folders (another purpose, so another key).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ import hashlib
 import hmac
 import re
 import secrets
-from functools import lru_cache
 
 from chalicelib.keys import derived_key
 
@@ -21,29 +23,28 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-@lru_cache(maxsize=1)
-def _key() -> bytes:
-    return derived_key("link-token-v1")
+LINKS = "link-token-v1"
+INVITATIONS = "invitation-token-v1"
 
 
-def _mac(link_id: str) -> str:
-    return _b64(hmac.new(_key(), link_id.encode(), hashlib.sha256).digest()[:_MAC_BYTES])
+def _mac(item_id: str, purpose: str) -> str:
+    return _b64(hmac.new(derived_key(purpose), item_id.encode(), hashlib.sha256).digest()[:_MAC_BYTES])
 
 
 def new_link_id() -> str:
     return _b64(secrets.token_bytes(_ID_BYTES))
 
 
-def token_for(link_id: str) -> str:
-    return link_id + _mac(link_id)
+def token_for(item_id: str, purpose: str = LINKS) -> str:
+    return item_id + _mac(item_id, purpose)
 
 
-def link_id_from(token: str) -> str | None:
-    """The link id a token names, or None when the token is malformed or its MAC fails.
+def link_id_from(token: str, purpose: str = LINKS) -> str | None:
+    """The id a token names, or None when the token is malformed or its MAC fails.
 
     Checked before any table read, so guessing costs us no DynamoDB request.
     """
     if not _TOKEN_RE.match(token):
         return None
-    link_id, mac = token[:_ID_CHARS], token[_ID_CHARS:]
-    return link_id if hmac.compare_digest(mac, _mac(link_id)) else None
+    item_id, mac = token[:_ID_CHARS], token[_ID_CHARS:]
+    return item_id if hmac.compare_digest(mac, _mac(item_id, purpose)) else None

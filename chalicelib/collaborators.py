@@ -1,0 +1,297 @@
+"""Collaborators: people outside the team working on a member's folder, by invitation or request.
+
+A member invites someone by email (an invitation link only that verified email can use),
+or shares a folder's join link: whoever opens it asks to join, and the member approves or
+declines. Collaborators find their folders in the portal.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from chalicelib import audit, clock, directory, files, storage, tokens
+from chalicelib.audit import Actor
+from chalicelib.config import get_settings
+from chalicelib.directory import Person, normalise_email
+from chalicelib.errors import BadRequest, Conflict, LoginRequired, NotAllowed, NotFound
+from chalicelib.models import CollaborationRecord, FileRecord, InvitationRecord, PersonRecord
+
+ROLES = ("view", "upload")
+_INVITATION_DAYS = 14
+
+
+def _folder_of(owner: str, folder_id: str) -> FileRecord:
+    folder = files.owned_file(owner, folder_id)
+    if not folder.is_folder:
+        raise BadRequest("Only folders have collaborators.", "not_a_folder")
+    return folder
+
+
+def invite(owner: str, folder_id: str, email: str, role: str, actor: Actor) -> InvitationRecord:
+    """An invitation for one person: only someone signed in with that verified email can accept."""
+    folder = _folder_of(owner, folder_id)
+    return _new_invitation(folder, "invitation", role, actor, email=email)
+
+
+def join_link(owner: str, folder_id: str, role: str, actor: Actor) -> InvitationRecord:
+    """A link anyone can open to ask to join the folder; the owner approves each request."""
+    folder = _folder_of(owner, folder_id)
+    return _new_invitation(folder, "join_link", role, actor)
+
+
+def _new_invitation(
+    folder: FileRecord, kind: str, role: str, actor: Actor, email: str | None = None
+) -> InvitationRecord:
+    now = clock.now()
+    invitation = InvitationRecord(
+        tokens.new_link_id(),
+        kind=kind,
+        folder_id=folder.file_id,
+        owner=folder.owner,
+        role=role,
+        email=email,
+        created_at=now,
+        expires_at=now + timedelta(days=_INVITATION_DAYS),
+    )
+    invitation.save(condition=InvitationRecord.invitation_id.does_not_exist())
+    audit.record(folder.file_id, f"{kind}_created", actor, email=email or "", role=role)
+    return invitation
+
+
+def url_of(invitation: InvitationRecord, site: str) -> str:
+    return f"{site}/join/{tokens.token_for(invitation.invitation_id, tokens.INVITATIONS)}"
+
+
+def open_invitation(token: str) -> InvitationRecord:
+    invitation_id = tokens.link_id_from(token, tokens.INVITATIONS)
+    invitation = _get_invitation(invitation_id) if invitation_id else None
+    if invitation is None or invitation.kind == "request":
+        raise NotFound("This invitation does not exist.", "invitation_not_found")
+    if invitation.expires_at is not None and invitation.expires_at <= clock.now():
+        raise NotFound("This invitation has expired. Ask for a new one.", "invitation_expired")
+    return invitation
+
+
+def _get_invitation(invitation_id: str) -> InvitationRecord | None:
+    try:
+        return InvitationRecord.get(invitation_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def rename_group(old: str, new: str, actor: Actor) -> None:
+    """Follow a group's new name on every folder it collaborates on."""
+    for collaboration in list(CollaborationRecord.by_person.query(f"group:{old}")):
+        folder = files.get_item(collaboration.folder_id)
+        if folder is not None:
+            _add(folder, f"group:{new}", collaboration.role, actor)
+        remove(collaboration.folder_id, f"group:{old}", actor)
+
+
+def accept(token: str, person: Person | None, actor: Actor) -> tuple[str, FileRecord]:
+    """Open an invitation or join link as a signed-in person: ("joined" | "requested", folder)."""
+    invitation = open_invitation(token)
+    if person is None:
+        raise LoginRequired("Sign in or sign up to join this folder.")
+    folder = files.get_item(invitation.folder_id)
+    if folder is None:
+        raise NotFound("The folder no longer exists.", "folder_not_found")
+    if person.email is None:
+        raise NotAllowed("Joining a folder needs a verified email address.", signed_in_as=person.label)
+    if invitation.kind == "invitation":
+        if person.email != invitation.email:
+            raise NotAllowed(f"This invitation is for {invitation.email}.", signed_in_as=person.label)
+        if invitation.status == "open":
+            _add(folder, f"email:{person.email}", invitation.role, actor)
+            invitation.update(actions=[InvitationRecord.status.set("accepted")])
+        return "joined", folder
+    if _collaboration(folder.file_id, f"email:{person.email}"):
+        return "joined", folder
+    request = InvitationRecord(
+        f"{invitation.invitation_id}.{person.email}",
+        kind="request",
+        folder_id=folder.file_id,
+        owner=folder.owner,
+        role=invitation.role,
+        email=person.email,
+        created_at=clock.now(),
+        expires_at=clock.now() + timedelta(days=_INVITATION_DAYS),
+    )
+    request.save()  # asking twice keeps one request
+    audit.record(folder.file_id, "join_requested", actor, email=person.email)
+    return "requested", folder
+
+
+def decide(owner: str, folder_id: str, request_id: str, approve: bool, actor: Actor) -> None:
+    """The owner approves or declines a request to join."""
+    folder = _folder_of(owner, folder_id)
+    request = _get_invitation(request_id)
+    if request is None or request.kind != "request" or request.folder_id != folder.file_id:
+        raise NotFound("No such request.", "request_not_found")
+    if request.status != "open":
+        raise Conflict("This request was answered already.", "request_answered")
+    request.update(actions=[InvitationRecord.status.set("approved" if approve else "declined")])
+    if approve:
+        _add(folder, f"email:{request.email}", request.role, actor)
+    else:
+        audit.record(folder.file_id, "join_declined", actor, email=request.email)
+
+
+def _add(folder: FileRecord, person: str, role: str, actor: Actor) -> None:
+    existing = _collaboration(folder.file_id, person)
+    CollaborationRecord(
+        folder.file_id,
+        person,
+        role=role,
+        owner=folder.owner,
+        added_at=clock.now(),
+        added_by=actor.who,
+    ).save()
+    if existing is None:
+        _count(person, +1)
+    audit.record(folder.file_id, "collaborator_added", actor, person=person, role=role)
+
+
+def _collaboration(folder_id: str, person: str) -> CollaborationRecord | None:
+    try:
+        return CollaborationRecord.get(folder_id, person, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def _count(person: str, change: int) -> None:
+    """Keep the admin's Collaborators view: how many folders each external user is in."""
+    kind, _, email = person.partition(":")
+    username = directory.username_for(email) if kind == "email" else None
+    if username is None:
+        return
+    record = PersonRecord(username)
+    try:
+        record.update(actions=[PersonRecord.folders.add(change)], condition=PersonRecord.username.exists())
+    except UpdateError:
+        return  # not in the list of external users (a member, or not yet seen)
+    if record.folders > 0:
+        record.update(actions=[PersonRecord.collaborator.set("yes")])
+    else:
+        record.update(actions=[PersonRecord.collaborator.remove(), PersonRecord.folders.set(0)])
+
+
+def remove(folder_id: str, person: str, actor: Actor) -> None:
+    collaboration = _collaboration(folder_id, person)
+    if collaboration is None:
+        raise NotFound("No such collaborator.", "collaborator_not_found")
+    collaboration.delete()
+    _count(person, -1)
+    audit.record(folder_id, "collaborator_removed", actor, person=person)
+
+
+def remove_from_own(owner: str, folder_id: str, person: str, actor: Actor) -> None:
+    remove(_folder_of(owner, folder_id).file_id, person, actor)
+
+
+def forget(person: str, actor: Actor) -> int:
+    """Take someone (a deleted user, a deleted group) off every folder; returns how many."""
+    found = list(CollaborationRecord.by_person.query(person))
+    for collaboration in found:
+        remove(collaboration.folder_id, person, actor)
+    return len(found)
+
+
+def of_folder(owner: str, folder_id: str) -> dict[str, Any]:
+    """A folder's collaborators and open requests to join, for its owner."""
+    folder = _folder_of(owner, folder_id)
+    people = CollaborationRecord.query(folder.file_id)
+    pending = [
+        r for r in InvitationRecord.by_folder.query(folder.file_id) if r.kind == "request" and r.status == "open"
+    ]
+    return {
+        "collaborators": [
+            {"person": c.person, "role": c.role, "added_at": clock.iso(c.added_at), "added_by": c.added_by}
+            for c in people
+        ],
+        "requests": [
+            {"request_id": r.invitation_id, "email": r.email, "role": r.role, "asked_at": clock.iso(r.created_at)}
+            for r in pending
+        ],
+    }
+
+
+def folders_of(person: Person) -> list[tuple[FileRecord, str]]:
+    """The folders a person collaborates on (by email or group), with their role, by name."""
+    keys = ([f"email:{person.email}"] if person.email else []) + [f"group:{g}" for g in sorted(person.groups)]
+    found: dict[str, tuple[FileRecord, str]] = {}
+    for key in keys:
+        for collaboration in CollaborationRecord.by_person.query(key):
+            folder = files.get_item(collaboration.folder_id)
+            if folder is not None and folder.status == "ready":
+                earlier = found.get(folder.file_id, (folder, "view"))[1]
+                found[folder.file_id] = (folder, "upload" if "upload" in (earlier, collaboration.role) else "view")
+    return sorted(found.values(), key=lambda pair: pair[0].name.lower())
+
+
+def folder_for(person: Person | None, folder_id: str, item_id: str | None = None) -> tuple[FileRecord, FileRecord]:
+    """A collaborated folder (or a folder/file inside it) a person may see: (shared folder, item)."""
+    if person is None:
+        raise LoginRequired("Sign in to see this folder.")
+    shared = dict((f.file_id, f) for f, _ in folders_of(person)).get(folder_id)
+    if shared is None:
+        raise NotFound("No such folder among those shared with you.", "folder_not_found")
+    if item_id in (None, folder_id):
+        return shared, shared
+    item = files.get_item(item_id)
+    if item is None or item.status != "ready" or not files.is_inside(item, shared):
+        raise NotFound("This is not in the shared folder.", "file_not_found")
+    return shared, item
+
+
+def download_url(person: Person | None, folder_id: str, file_id: str, actor: Actor) -> str:
+    shared, item = folder_for(person, folder_id, file_id)
+    if item.is_folder:
+        raise NotFound("That is a folder.", "file_not_found")
+    audit.record(shared.file_id, "collaborator_downloaded", actor, file=item.name)
+    seconds = get_settings().presign_seconds
+    return storage.presigned_download(item.s3_key, item.version_id, item.name, item.content_type, seconds)
+
+
+def normalise_person(value: str) -> str:
+    """`email:<address>` or `group:<name>` from what an admin or member typed."""
+    if value.startswith("group:"):
+        return value
+    return f"email:{normalise_email(value.removeprefix('email:'))}"
+
+
+def describe_invitation(invitation: InvitationRecord, site: str) -> dict[str, Any]:
+    return {
+        "url": url_of(invitation, site),
+        "kind": invitation.kind,
+        "email": invitation.email,
+        "role": invitation.role,
+        "expires_at": clock.iso(invitation.expires_at),
+    }
+
+
+def collaborators_list() -> list[dict[str, Any]]:
+    """Admins: every external user in at least one folder, with how many (a Query, sparse index)."""
+    return [
+        {"username": p.username, "email": p.email, "name": p.name, "folders": p.folders}
+        for p in PersonRecord.collaborators.query("yes")
+    ]
+
+
+def folders_of_user(username: str) -> tuple[str, list[dict[str, Any]]]:
+    """Admins: the folders an external user collaborates on, by name."""
+    try:
+        record = PersonRecord.get(username, consistent_read=True)
+    except DoesNotExist:
+        raise NotFound("No such external user.", "user_not_found") from None
+    person = f"email:{record.email}"
+    folders = []
+    for collaboration in CollaborationRecord.by_person.query(person):
+        folder = files.get_item(collaboration.folder_id)
+        folders.append(
+            {"folder_id": collaboration.folder_id, "name": folder.name if folder else None, "role": collaboration.role}
+        )
+    return person, folders
