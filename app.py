@@ -2,7 +2,7 @@
 
 from chalice import Chalice, Response
 
-from chalicelib import auth, bodies, files, links, openapi, pages, paging, qr, web
+from chalicelib import auth, bodies, files, links, openapi, pages, paging, qr, versions, web
 
 app = Chalice(app_name="handover")
 app.register_middleware(web.middleware, "http")
@@ -59,6 +59,24 @@ def complete_file(file_id: str) -> Response:
     member = _member()
     record = files.complete_file(member.sub, file_id, web.actor(_request(), member))
     return web.json_response({"file": files.describe(record)})
+
+
+@app.route("/api/files/{file_id}/versions", methods=["GET"])
+def list_versions(file_id: str) -> Response:
+    member = _member()
+    request = _request()
+    file = files.owned_file(member.sub, file_id)
+    limit = paging.limit(web.query(request, "limit"))
+    page, cursor = versions.list_versions(file, limit, web.query(request, "cursor"))
+    site = web.site_url(request)
+    return web.json_response({"versions": [versions.describe(v, file, site) for v in page], "next_cursor": cursor})
+
+
+@app.route("/api/files/{file_id}/versions/{version_id}/download", methods=["GET"])
+def download_version(file_id: str, version_id: str) -> Response:
+    member = _member()
+    actor = web.actor(_request(), member)
+    return web.redirect(versions.download_url(files.owned_file(member.sub, file_id), version_id, actor))
 
 
 # --- Member API: links ---------------------------------------------------------------

@@ -19,6 +19,7 @@ class Settings:
     links_table: str
     events_table: str
     throttle_table: str
+    versions_table: str
     user_pool_id: str
     user_pool_client_id: str
     cognito_issuer: str
@@ -58,6 +59,7 @@ def settings_from(env: dict) -> Settings:
         links_table=env.get("LINKS_TABLE", "handover-links"),
         events_table=env.get("EVENTS_TABLE", "handover-events"),
         throttle_table=env.get("THROTTLE_TABLE", "handover-throttle"),
+        versions_table=env.get("VERSIONS_TABLE", "handover-versions"),
         user_pool_id=pool_id,
         user_pool_client_id=env.get("USER_POOL_CLIENT_ID", ""),
         cognito_issuer=issuer,

@@ -8,7 +8,7 @@ from typing import Any
 
 from pynamodb.exceptions import QueryError
 
-from chalicelib import audit, clock, links, paging, storage
+from chalicelib import audit, clock, links, paging, storage, versions
 from chalicelib.audit import Actor
 from chalicelib.bodies import NewFile
 from chalicelib.config import get_settings
@@ -105,6 +105,7 @@ def complete_file(owner: str, file_id: str, actor: Actor) -> FileRecord:
             FileRecord.updated_at.set(clock.now()),
         ]
     )
+    versions.new_version(file_id, stored.version_id or "", record.name, record.size, record.content_type, actor).save()
     audit.record(file_id, "file_uploaded", actor, size=record.size, version_id=stored.version_id or "")
     return record
 

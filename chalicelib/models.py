@@ -134,6 +134,28 @@ class EventRecord(Model):
     detail = MapAttribute(null=True)
 
 
+class VersionRecord(Model):
+    """One checked version of a file's bytes: its S3 version, and who uploaded it.
+
+    Written only after the server saw the bytes in S3; the file serves its newest one.
+    """
+
+    class Meta(_Meta):
+        table_name = _settings.versions_table
+
+    file_id = UnicodeAttribute(hash_key=True)
+    version_key = UnicodeAttribute(range_key=True)  # "<ISO time>#<random>": time order, unique
+    version_id = UnicodeAttribute()  # the S3 version of the file's key
+    name = UnicodeAttribute()
+    size = NumberAttribute()
+    content_type = UnicodeAttribute()
+    uploaded_at = UTCDateTimeAttribute()
+    uploaded_by = UnicodeAttribute()  # "member:<sub>", "email:<address>" or "anonymous"
+    link_id = UnicodeAttribute(null=True)  # the link it came through, if a recipient sent it
+    ip = UnicodeAttribute(null=True)
+    upload_id = UnicodeAttribute(null=True)  # the recipient's UploadRecord
+
+
 class ThrottleRecord(Model):
     """Misses on `/s/...` per source and time window, to slow down token guessing."""
 
@@ -155,5 +177,5 @@ def transaction() -> TransactWrite:
     return TransactWrite(connection=_connection())
 
 
-ALL_MODELS = (FileRecord, LinkRecord, EventRecord, ThrottleRecord)
+ALL_MODELS = (FileRecord, LinkRecord, EventRecord, ThrottleRecord, VersionRecord)
 TTL_ATTRIBUTE = "expires_at"
