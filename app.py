@@ -2,7 +2,8 @@
 
 from chalice import Chalice, Response
 
-from chalicelib import auth, bodies, files, links, openapi, pages, paging, qr, versions, web
+from chalicelib import auth, bodies, files, links, openapi, pages, paging, qr, uploads, versions, web
+from chalicelib.audit import Actor
 
 app = Chalice(app_name="handover")
 app.register_middleware(web.middleware, "http")
@@ -151,6 +152,36 @@ def landing(token: str) -> Response:
 def download(token: str) -> Response:
     actor = web.actor(_request())
     return web.redirect(links.download_url(links.open_link(token, actor), actor))
+
+
+# --- Recipient uploads: JSON, for the landing page's uploader and for scripts ----------
+
+
+def _uploader() -> Actor:
+    """Who sends a version through a link.
+
+    The one place to check a browser session's CSRF token (sent as X-CSRF-Token) once
+    sign-in brings sessions; anonymous recipients have no session to forge.
+    """
+    return web.actor(_request())
+
+
+@app.route("/s/{token}/uploads", methods=["POST"])
+def start_upload(token: str) -> Response:
+    actor = _uploader()
+    return web.json_response({"upload": uploads.start(token, _request().raw_body, actor)}, 201)
+
+
+@app.route("/s/{token}/uploads/{upload_id}/plan", methods=["POST"])
+def renew_recipient_upload(token: str, upload_id: str) -> Response:
+    actor = _uploader()
+    return web.json_response({"upload": uploads.renew(token, upload_id, actor)})
+
+
+@app.route("/s/{token}/uploads/{upload_id}/complete", methods=["POST"])
+def complete_upload(token: str, upload_id: str) -> Response:
+    actor = _uploader()
+    return web.json_response({"upload": uploads.complete(token, upload_id, actor)})
 
 
 @app.route("/static/{name}", methods=["GET"])

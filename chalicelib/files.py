@@ -11,7 +11,6 @@ from pynamodb.exceptions import QueryError
 from chalicelib import audit, clock, links, paging, storage, versions
 from chalicelib.audit import Actor
 from chalicelib.bodies import NewFile
-from chalicelib.config import get_settings
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.models import FileRecord
 
@@ -25,7 +24,7 @@ def create_file(owner: str, new: NewFile) -> tuple[FileRecord, dict[str, Any]]:
     """Record an announced file and plan its upload; it is shareable only once completed."""
     file_id = uuid.uuid4().hex
     key = f"files/{file_id}"
-    multipart = new.size > get_settings().multipart_threshold
+    multipart = storage.needs_multipart(new.size)
     upload_id = storage.start_multipart(key, new.content_type) if multipart else None
     now = clock.now()
     record = FileRecord(

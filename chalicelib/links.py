@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
 from chalicelib import audit, clock, storage, throttle, tokens
 from chalicelib.audit import Actor
@@ -66,7 +66,12 @@ def create_link(file: FileRecord, options: NewLink, actor: Actor) -> LinkRecord:
     link.expires_at = _tidy_after(link)
     try:
         with transaction() as write:
-            write.condition_check(FileRecord, file.file_id, condition=FileRecord.status == "ready")
+            # Still ready, and no newer version meanwhile: the link's target is the newest.
+            write.condition_check(
+                FileRecord,
+                file.file_id,
+                condition=(FileRecord.status == "ready") & (FileRecord.updated_at == file.updated_at),
+            )
             # Two links never share an id, even if the random generator ever repeated.
             write.save(link, condition=LinkRecord.link_id.does_not_exist())
             write.save(audit.event(file.file_id, "link_created", actor, link.link_id, **_options(link)))
@@ -140,6 +145,22 @@ def revoke_all(file_id: str, reason: str, actor: Actor) -> None:
         revoke_link(link, actor, reason)
 
 
+def refresh_targets(file: FileRecord) -> None:
+    """Point every link of a file at its newest version; a refresh for an older one never wins."""
+    target = _target(file)
+    for link in LinkRecord.by_file.query(file.file_id):
+        if link.revoked_at is not None:
+            continue
+        try:
+            link.update(
+                actions=[LinkRecord.target.set(target)],
+                condition=LinkRecord.target.updated_at < file.updated_at,
+            )
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+
 def open_link(token: str, actor: Actor) -> LinkRecord:
     """The link a recipient's token names, if it works now: one GetItem, nothing else read.
 
@@ -175,14 +196,20 @@ def check_access(link: LinkRecord, actor: Actor) -> None:
 def download_url(link: LinkRecord, actor: Actor) -> str:
     """A presigned GET of the newest version, short-lived and never outliving the link."""
     check_access(link, actor)
+    seconds = presign_seconds(link)
+    _record_download(link, actor)
+    target = link.target
+    return storage.presigned_download(target.s3_key, target.version_id, target.name, target.content_type, seconds)
+
+
+def presign_seconds(link: LinkRecord) -> int:
+    """How long a URL presigned for this link may live: short, and never beyond the link's end."""
     seconds = get_settings().presign_seconds
     if link.valid_until is not None:
         seconds = min(seconds, int((link.valid_until - clock.now()).total_seconds()))
     if seconds < 1:
         raise Gone("This link has expired.", "link_expired")
-    _record_download(link, actor)
-    target = link.target
-    return storage.presigned_download(target.s3_key, target.version_id, target.name, target.content_type, seconds)
+    return seconds
 
 
 def _record_download(link: LinkRecord, actor: Actor) -> None:

@@ -156,6 +156,31 @@ class VersionRecord(Model):
     upload_id = UnicodeAttribute(null=True)  # the recipient's UploadRecord
 
 
+class UploadRecord(Model):
+    """A recipient's upload through a link, from its plan until the server checked the bytes."""
+
+    class Meta(_Meta):
+        table_name = _settings.uploads_table
+
+    upload_id = UnicodeAttribute(hash_key=True)  # random, 128 bits; the recipient's handle
+    file_id = UnicodeAttribute()
+    link_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    size = NumberAttribute()
+    content_type = UnicodeAttribute()
+    s3_key = UnicodeAttribute()  # a staging key for a POST, the file's own key for multipart
+    s3_upload_id = UnicodeAttribute(null=True)  # the S3 multipart upload, if any
+    status = UnicodeAttribute()  # "started", "completing" (claimed by one request), "completed"
+    actor = UnicodeAttribute()  # who started it, as in EventRecord
+    ip = UnicodeAttribute(null=True)
+    user_agent = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version_id = UnicodeAttribute(null=True)  # the S3 version it became, once completed
+    # Checked in code too; by then the bucket's lifecycle rule has removed its bytes.
+    expires_at = TTLAttribute()
+
+
 class ThrottleRecord(Model):
     """Misses on `/s/...` per source and time window, to slow down token guessing."""
 
@@ -177,5 +202,5 @@ def transaction() -> TransactWrite:
     return TransactWrite(connection=_connection())
 
 
-ALL_MODELS = (FileRecord, LinkRecord, EventRecord, ThrottleRecord, VersionRecord)
+ALL_MODELS = (FileRecord, LinkRecord, EventRecord, ThrottleRecord, VersionRecord, UploadRecord)
 TTL_ATTRIBUTE = "expires_at"

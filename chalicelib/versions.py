@@ -5,9 +5,9 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from pynamodb.exceptions import QueryError
+from pynamodb.exceptions import QueryError, UpdateError
 
-from chalicelib import audit, clock, paging, storage, tokens
+from chalicelib import audit, clock, links, paging, storage, tokens
 from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.errors import BadRequest, NotFound
@@ -40,6 +40,32 @@ def new_version(
         ip=uploader.ip,
         upload_id=upload_id,
     )
+
+
+def publish(version: VersionRecord) -> bool:
+    """Make a version the one its file and every link of it serve, unless a newer one already is.
+
+    Two uploads completing at once both stay versions; the conditions let the later
+    one win whichever order the writes land in. False when the file moved on or is gone.
+    """
+    file = FileRecord(version.file_id)
+    try:
+        file.update(
+            actions=[
+                FileRecord.name.set(version.name),
+                FileRecord.size.set(version.size),
+                FileRecord.content_type.set(version.content_type),
+                FileRecord.version_id.set(version.version_id),
+                FileRecord.updated_at.set(version.uploaded_at),
+            ],
+            condition=(FileRecord.status == "ready") & (FileRecord.updated_at < version.uploaded_at),
+        )
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    links.refresh_targets(file)
+    return True
 
 
 def list_versions(file: FileRecord, limit: int, cursor: str | None) -> tuple[list[VersionRecord], str | None]:

@@ -97,9 +97,15 @@ def query(request: Request, name: str) -> str | None:
     return (request.query_params or {}).get(name)
 
 
+def _wants_json(request: Request) -> bool:
+    """The member API and the recipients' upload API (scripts, the page's uploader) speak JSON."""
+    path = request.path  # the route pattern, e.g. /s/{token}/uploads
+    return path == "/api" or path.startswith(("/api/", "/s/{token}/uploads"))
+
+
 def error_response(error: HandoverError, request: Request) -> Response:
-    """JSON for the API, a readable page for people following a link."""
-    if request.path.startswith("/api/") or request.path == "/api":
+    """JSON for the APIs, a readable page for people following a link."""
+    if _wants_json(request):
         return json_response({"error": {"code": error.code, "message": error.message}}, error.status)
     html = pages.render(
         "error.html",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,13 +16,19 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from chalicelib.localstack import LocalStack  # noqa: E402
+from chalicelib.localstack import LocalStack, free_port  # noqa: E402
 
 MiB = 1024 * 1024
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory):
+def served_port() -> int:
+    """The port `served` listens on, chosen first: the bucket's CORS names the origin, port included."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, served_port: int):
     """SeaweedFS and moto on free loopback ports, provisioned; the environment points at them.
 
     pynamodb reads table names when chalicelib.models is imported, so the environment is
@@ -33,7 +40,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
         os.environ.update(local.environment())
         # Small limits so tests reach them with small files and few requests.
         os.environ.update(GUESS_LIMIT="5", MULTIPART_THRESHOLD=str(6 * MiB), MULTIPART_PART_SIZE=str(5 * MiB))
-        local.provision(site_origins=["http://127.0.0.1"])
+        local.provision(site_origins=["http://127.0.0.1", f"http://127.0.0.1:{served_port}"])
         os.environ.update(local.environment())
         from chalicelib.config import get_settings
 
@@ -48,6 +55,20 @@ def app(stack: LocalStack):
     from app import app as chalice_app
 
     return chalice_app
+
+
+@pytest.fixture(scope="session")
+def served(app, served_port: int):
+    """The app over real HTTP on loopback, as `chalice local` serves it: its base URL."""
+    from chalice.config import Config
+    from chalice.local import create_local_server
+
+    config = Config.create(chalice_stage="local", app_name="handover", project_dir=str(ROOT))
+    server = create_local_server(app, config, "127.0.0.1", served_port)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{served_port}"
+    server.shutdown()
 
 
 @pytest.fixture

@@ -47,3 +47,23 @@ def test_unknown_versions_and_other_members_files_answer_404(member, other_membe
     assert (unknown.status_code, unknown.data["error"]["code"]) == (404, "version_not_found")
     assert (borrowed.status_code, borrowed.data["error"]["code"]) == (404, "version_not_found")
     assert (not_mine.status_code, not_mine.data["error"]["code"]) == (404, "file_not_found")
+
+
+def test_versions_are_listed_a_page_at_a_time(member, anonymous):
+    file, link = shared_file(member, b"v1", allow_upload=True)
+    for body in (b"v2", b"v3"):
+        plan = anonymous.call(
+            "POST", f"/s/{link['token']}/uploads", {"name": "v.txt", "size": len(body), "content_type": "text/plain"}
+        ).data["upload"]
+        requests.post(plan["url"], data=plan["fields"], files={"file": ("f", body)})
+        assert anonymous.call("POST", f"/s/{link['token']}/uploads/{plan['upload_id']}/complete").status_code == 200
+
+    first = member.call("GET", f"/api/files/{file['file_id']}/versions?limit=2")
+    second = member.call("GET", f"/api/files/{file['file_id']}/versions?limit=2&cursor={first.data['next_cursor']}")
+    bad = member.call("GET", f"/api/files/{file['file_id']}/versions?cursor=bm90LWpzb24")
+
+    listed = first.data["versions"] + second.data["versions"]
+    assert [(v["size"], v["current"]) for v in listed] == [(2, True), (2, False), (2, False)]
+    assert len({v["version_id"] for v in listed}) == 3
+    assert second.data["next_cursor"] is None
+    assert bad.status_code == 400
