@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 from botocore.exceptions import ClientError
 
@@ -218,6 +218,17 @@ def find_version(key: str, since: datetime, **metadata: str) -> StoredObject | N
 def delete_object(key: str) -> None:
     """Hide the object behind a delete marker; its versions stay in the versioned bucket."""
     s3().delete_object(Bucket=_bucket(), Key=key)
+
+
+def browser_origins() -> tuple[str, ...]:
+    """The origins of the URLs presigned for browsers, which the pages' CSP must let them reach."""
+    settings = get_settings()
+    if settings.s3_endpoint:
+        endpoint = urlparse(settings.s3_endpoint)
+        return (f"{endpoint.scheme}://{endpoint.netloc}",)
+    # Virtual-hosted style: regional, and the global name boto3 uses for us-east-1.
+    bucket = settings.files_bucket
+    return (f"https://{bucket}.s3.{settings.region}.amazonaws.com", f"https://{bucket}.s3.amazonaws.com")
 
 
 def presigned_download(key: str, version_id: str | None, name: str, content_type: str, seconds: int) -> str:

@@ -6,11 +6,12 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from chalice.app import Request, Response
 
-from chalicelib import pages
+from chalicelib import pages, storage
 from chalicelib.audit import Actor
 from chalicelib.auth import Identity
 from chalicelib.config import get_settings
@@ -20,7 +21,7 @@ from chalicelib.errors import HandoverError, NotFound
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
-        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        "connect-src 'self' {s3}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     ),
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
@@ -28,6 +29,14 @@ _SECURITY_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
     "Cache-Control": "no-store",
 }
+
+
+@lru_cache(maxsize=1)
+def _security_headers() -> dict[str, str]:
+    # Uploads go from the page straight to S3, so its scripts may connect to the bucket.
+    csp = _SECURITY_HEADERS["Content-Security-Policy"].format(s3=" ".join(storage.browser_origins()))
+    return {**_SECURITY_HEADERS, "Content-Security-Policy": csp}
+
 
 _PAGE_TITLES = {
     400: "This request could not be handled",
@@ -144,7 +153,7 @@ def middleware(request: Request, get_response: Callable[[Request], Response]) ->
     except HandoverError as error:
         response = error_response(error, request)
     response = _own_error_shape(response, request)
-    for name, value in _SECURITY_HEADERS.items():
+    for name, value in _security_headers().items():
         response.headers.setdefault(name, value)
     context = request.context or {}
     lambda_context = getattr(request, "lambda_context", None)

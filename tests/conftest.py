@@ -71,6 +71,24 @@ def served(app, served_port: int):
     server.shutdown()
 
 
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (Playwright's own browser download does not work here)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"real-browser tests need Chromium at {CHROMIUM} (Debian package `chromium`)")
+    from playwright.sync_api import sync_playwright
+
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+    args += ["--disable-sync", "--no-first-run"]
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture
 def client(app):
     from chalice.test import Client
