@@ -75,7 +75,7 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="session")
-def browser():
+def chromium():
     """Debian's Chromium driven by Playwright (Playwright's own browser download does not work here)."""
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"real-browser tests need Chromium at {CHROMIUM} (Debian package `chromium`)")
@@ -84,9 +84,9 @@ def browser():
     args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
     args += ["--disable-sync", "--no-first-run"]
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
-        yield chromium
-        chromium.close()
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture

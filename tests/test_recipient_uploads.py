@@ -172,11 +172,10 @@ def test_a_64_mib_upload_goes_in_parallel_parts_and_comes_back_whole(member, ano
 
 def test_an_interrupted_upload_resumes_from_the_parts_already_in_s3(member, anonymous):
     _, link = shared_file(member, allow_upload=True)
-    data = os.urandom(20 * MiB + 7)
+    data = os.urandom(18 * MiB + 7)
     plan = _start(anonymous, link, data, name="big.bin").data["upload"]
-    numbers = [p["part_number"] for p in plan["parts"]]
-    assert numbers == [1, 2, 3, 4, 5]
-    _put_parts_in_parallel(plan["parts"][:2], plan["part_size"], data)  # then the tab closed
+    assert [p["part_number"] for p in plan["parts"]] == [1, 2, 3, 4]
+    _put_parts_in_parallel(plan["parts"][:2], plan["part_size"], data)  # the first half; then the tab closed
 
     early = _complete(anonymous, link, plan["upload_id"])
     resumed = anonymous.call("POST", f"/s/{link['token']}/uploads/{plan['upload_id']}/plan")
@@ -186,7 +185,7 @@ def test_an_interrupted_upload_resumes_from_the_parts_already_in_s3(member, anon
     assert resumed.status_code == 200
     fresh = resumed.data["upload"]
     assert fresh["parts_done"] == [1, 2]
-    assert [p["part_number"] for p in fresh["parts"]] == [3, 4, 5]
+    assert [p["part_number"] for p in fresh["parts"]] == [3, 4]
     _put_parts_in_parallel(fresh["parts"], fresh["part_size"], data)
     assert _complete(anonymous, link, plan["upload_id"]).status_code == 200
     assert _download(anonymous, link) == data

@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 
 
 @pytest.fixture
-def context(browser):
-    context = browser.new_context(accept_downloads=True)
+def context(chromium):
+    context = chromium.new_context(accept_downloads=True)
     yield context
     context.close()
 
