@@ -19,9 +19,13 @@ from chalicelib import (
     paging,
     people,
     qr,
+    uploads,
+    versions,
     web,
 )
+from chalicelib.audit import Actor
 from chalicelib.config import get_settings
+from chalicelib.directory import Person
 from chalicelib.errors import LoginRequired
 
 app = Chalice(app_name="handover")
@@ -119,6 +123,24 @@ def complete_file(file_id: str) -> Response:
     member = _member()
     record = files.complete_file(member.sub, file_id, web.actor(_request(), member))
     return web.json_response({"file": files.describe(record)})
+
+
+@app.route("/api/files/{file_id}/versions", methods=["GET"])
+def list_versions(file_id: str) -> Response:
+    member = _member()
+    request = _request()
+    file = files.owned_file(member.sub, file_id)
+    limit = paging.limit(web.query(request, "limit"))
+    page, cursor = versions.list_versions(file, limit, web.query(request, "cursor"))
+    site = web.site_url(request)
+    return web.json_response({"versions": [versions.describe(v, file, site) for v in page], "next_cursor": cursor})
+
+
+@app.route("/api/files/{file_id}/versions/{version_id}/download", methods=["GET"])
+def download_version(file_id: str, version_id: str) -> Response:
+    member = _member()
+    actor = web.actor(_request(), member)
+    return web.redirect(versions.download_url(files.owned_file(member.sub, file_id), version_id, actor))
 
 
 # --- Member API: links ---------------------------------------------------------------
@@ -445,6 +467,36 @@ def signed_out() -> Response:
     request = _request()
     done = login.signed_out(web.site_url(request), request.headers.get("cookie"))
     return web.redirect(done.location, done.cookies)
+
+
+# --- Recipient uploads: JSON, for the landing page's uploader and for scripts ----------
+
+
+def _uploader() -> tuple[Person | None, Actor]:
+    """Who sends a version through a link; a browser session must send its CSRF token."""
+    request = _request()
+    viewer = auth.caller(request)
+    auth.check_csrf(request, viewer)
+    person = viewer.person if viewer else None
+    return person, web.actor(request, person)
+
+
+@app.route("/s/{token}/uploads", methods=["POST"])
+def start_upload(token: str) -> Response:
+    person, actor = _uploader()
+    return web.json_response({"upload": uploads.start(token, _request().raw_body, person, actor)}, 201)
+
+
+@app.route("/s/{token}/uploads/{upload_id}/plan", methods=["POST"])
+def renew_recipient_upload(token: str, upload_id: str) -> Response:
+    person, actor = _uploader()
+    return web.json_response({"upload": uploads.renew(token, upload_id, person, actor)})
+
+
+@app.route("/s/{token}/uploads/{upload_id}/complete", methods=["POST"])
+def complete_upload(token: str, upload_id: str) -> Response:
+    person, actor = _uploader()
+    return web.json_response({"upload": uploads.complete(token, upload_id, person, actor)})
 
 
 @app.route("/static/{name}", methods=["GET"])

@@ -24,6 +24,8 @@ class Settings:
     people_table: str
     collaborations_table: str
     invitations_table: str
+    versions_table: str
+    uploads_table: str
     user_pool_id: str
     user_pool_client_id: str
     cognito_issuer: str
@@ -36,6 +38,10 @@ class Settings:
     multipart_threshold: int
     multipart_part_size: int
     max_file_size: int
+    # Bucket lifecycle: abandoned multipart uploads and staged recipient uploads are
+    # removed after this many days; noncurrent versions expire after N days (0: never).
+    incomplete_upload_days: int
+    noncurrent_version_days: int
     max_link_days: int
     link_retention_days: int
     guess_limit: int
@@ -70,6 +76,8 @@ def settings_from(env: dict) -> Settings:
         people_table=env.get("PEOPLE_TABLE", "handover-people"),
         collaborations_table=env.get("COLLABORATIONS_TABLE", "handover-collaborations"),
         invitations_table=env.get("INVITATIONS_TABLE", "handover-invitations"),
+        versions_table=env.get("VERSIONS_TABLE", "handover-versions"),
+        uploads_table=env.get("UPLOADS_TABLE", "handover-uploads"),
         user_pool_id=pool_id,
         user_pool_client_id=env.get("USER_POOL_CLIENT_ID", ""),
         cognito_issuer=issuer,
@@ -83,6 +91,8 @@ def settings_from(env: dict) -> Settings:
         multipart_threshold=_int(env, "MULTIPART_THRESHOLD", 64 * MiB),
         multipart_part_size=_int(env, "MULTIPART_PART_SIZE", 16 * MiB),
         max_file_size=_int(env, "MAX_FILE_SIZE", 5 * GiB),
+        incomplete_upload_days=max(_int(env, "INCOMPLETE_UPLOAD_DAYS", 7), 1),
+        noncurrent_version_days=_int(env, "NONCURRENT_VERSION_DAYS", 0),
         max_link_days=_int(env, "MAX_LINK_DAYS", 365),
         link_retention_days=_int(env, "LINK_RETENTION_DAYS", 30),
         guess_limit=_int(env, "GUESS_LIMIT", 30),

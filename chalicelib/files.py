@@ -9,10 +9,9 @@ from typing import Any
 
 from pynamodb.exceptions import QueryError
 
-from chalicelib import audit, clock, links, paging, storage
+from chalicelib import audit, clock, links, paging, storage, versions
 from chalicelib.audit import Actor
 from chalicelib.bodies import NewFile, NewFolder
-from chalicelib.config import get_settings
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.models import FileRecord
 
@@ -63,7 +62,7 @@ def create_file(owner: str, new: NewFile) -> tuple[FileRecord, dict[str, Any]]:
     folder_id = _folder_for(owner, new.folder_id)
     file_id = uuid.uuid4().hex
     key = f"files/{file_id}"
-    multipart = new.size > get_settings().multipart_threshold
+    multipart = storage.needs_multipart(new.size)
     upload_id = storage.start_multipart(key, new.content_type) if multipart else None
     now = clock.now()
     record = FileRecord(
@@ -145,6 +144,7 @@ def complete_file(owner: str, file_id: str, actor: Actor) -> FileRecord:
             FileRecord.updated_at.set(clock.now()),
         ]
     )
+    versions.new_version(file_id, stored.version_id or "", record.name, record.size, record.content_type, actor).save()
     audit.record(file_id, "file_uploaded", actor, size=record.size, version_id=stored.version_id or "")
     return record
 

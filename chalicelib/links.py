@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
 from chalicelib import audit, clock, directory, files, storage, throttle, tokens
 from chalicelib.audit import Actor
@@ -73,7 +73,12 @@ def create_link(file: FileRecord, options: NewLink, actor: Actor) -> LinkRecord:
     link.expires_at = _tidy_after(link)
     try:
         with transaction() as write:
-            write.condition_check(FileRecord, file.file_id, condition=FileRecord.status == "ready")
+            # Still ready, and no newer version meanwhile: the link's target is the newest.
+            write.condition_check(
+                FileRecord,
+                file.file_id,
+                condition=(FileRecord.status == "ready") & (FileRecord.updated_at == file.updated_at),
+            )
             # Two links never share an id, even if the random generator ever repeated.
             write.save(link, condition=LinkRecord.link_id.does_not_exist())
             write.save(audit.event(file.file_id, "link_created", actor, link.link_id, **_options(link)))
@@ -82,13 +87,6 @@ def create_link(file: FileRecord, options: NewLink, actor: Actor) -> LinkRecord:
     except TransactWriteError:
         raise Conflict("The file changed while the link was made; try again.", "file_changed") from None
     return link
-
-
-def refresh_targets(file: FileRecord) -> None:
-    """Copy a file's new name or version onto every link to it, so each serves the newest."""
-    target = _target(file)
-    for link in LinkRecord.by_file.query(file.file_id):
-        link.update(actions=[LinkRecord.target.set(target)])
 
 
 def _grantees(link: LinkRecord) -> list[str]:
@@ -170,6 +168,22 @@ def _retidy_grants(link: LinkRecord) -> None:
 def revoke_all(file_id: str, reason: str, actor: Actor) -> None:
     for link in LinkRecord.by_file.query(file_id):
         revoke_link(link, actor, reason)
+
+
+def refresh_targets(file: FileRecord) -> None:
+    """Point every link of a file at its newest version; a refresh for an older one never wins."""
+    target = _target(file)
+    for link in LinkRecord.by_file.query(file.file_id):
+        if link.revoked_at is not None:
+            continue
+        try:
+            link.update(
+                actions=[LinkRecord.target.set(target)],
+                condition=LinkRecord.target.updated_at < file.updated_at,
+            )
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
 
 
 def open_link(token: str, actor: Actor) -> LinkRecord:
@@ -274,12 +288,13 @@ def download_url(link: LinkRecord, person: Person | None, actor: Actor) -> str:
     target = link.target
     if target.kind == "folder":
         raise NotFound("This link shares a folder: download its files one by one.", "link_is_folder")
-    seconds = _presign_seconds(link)
+    seconds = presign_seconds(link)
     _record_download(link, actor)
     return storage.presigned_download(target.s3_key, target.version_id, target.name, target.content_type, seconds)
 
 
-def _presign_seconds(link: LinkRecord) -> int:
+def presign_seconds(link: LinkRecord) -> int:
+    """How long a URL presigned for this link may live: short, and never beyond the link's end."""
     seconds = get_settings().presign_seconds
     if link.valid_until is not None:
         seconds = min(seconds, int((link.valid_until - clock.now()).total_seconds()))
@@ -303,7 +318,7 @@ def folder_file_url(link: LinkRecord, file_id: str, person: Person | None, actor
     """A presigned GET of a file somewhere below a folder link's folder."""
     check_access(link, person, actor)
     item = _below(_shared_folder(link), file_id, "file")
-    seconds = _presign_seconds(link)
+    seconds = presign_seconds(link)
     _record_download(link, actor, file=item.name)
     return storage.presigned_download(item.s3_key, item.version_id, item.name, item.content_type, seconds)
 

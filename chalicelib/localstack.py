@@ -25,6 +25,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from chalicelib.config import Settings
+
 ACCESS_KEY = "handover-local"
 SECRET_KEY = "handover-local-secret"
 REGION = "us-east-1"
@@ -199,6 +201,10 @@ class LocalStack:
                 ]
             },
         )
+        from chalicelib.config import get_settings
+
+        rules = lifecycle_rules(get_settings())
+        s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": rules})
 
     def _provision_tables(self) -> None:
         from chalicelib.models import ALL_MODELS, TTL_ATTRIBUTE
@@ -259,6 +265,43 @@ class LocalStack:
             AuthParameters={"USERNAME": email, "PASSWORD": password},
         )
         return result["AuthenticationResult"]
+
+
+def lifecycle_rules(settings: Settings) -> list[dict[str, Any]]:
+    """The bucket's lifecycle rules (the CloudFormation bucket carries the same).
+
+    Abandoned multipart uploads are aborted and staged recipient uploads left behind are
+    removed after INCOMPLETE_UPLOAD_DAYS; when NONCURRENT_VERSION_DAYS is set, a file's
+    version expires that many days after a newer one replaced it.
+    """
+    from chalicelib.storage import STAGING
+
+    days = settings.incomplete_upload_days
+    rules: list[dict[str, Any]] = [
+        {
+            "ID": "abort-incomplete-multipart-uploads",
+            "Status": "Enabled",
+            "Filter": {"Prefix": ""},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": days},
+        },
+        {
+            "ID": "remove-staged-uploads",
+            "Status": "Enabled",
+            "Filter": {"Prefix": STAGING},
+            "Expiration": {"Days": days},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+        },
+    ]
+    if settings.noncurrent_version_days > 0:
+        rules.append(
+            {
+                "ID": "expire-noncurrent-versions",
+                "Status": "Enabled",
+                "Filter": {"Prefix": "files/"},
+                "NoncurrentVersionExpiration": {"NoncurrentDays": settings.noncurrent_version_days},
+            }
+        )
+    return rules
 
 
 def main() -> None:

@@ -155,6 +155,53 @@ class EventRecord(Model):
     detail = MapAttribute(null=True)
 
 
+class VersionRecord(Model):
+    """One checked version of a file's bytes: its S3 version, and who uploaded it.
+
+    Written only after the server saw the bytes in S3; the file serves its newest one.
+    """
+
+    class Meta(_Meta):
+        table_name = _settings.versions_table
+
+    file_id = UnicodeAttribute(hash_key=True)
+    version_key = UnicodeAttribute(range_key=True)  # "<ISO time>#<random>": time order, unique
+    version_id = UnicodeAttribute()  # the S3 version of the file's key
+    name = UnicodeAttribute()
+    size = NumberAttribute()
+    content_type = UnicodeAttribute()
+    uploaded_at = UTCDateTimeAttribute()
+    uploaded_by = UnicodeAttribute()  # "member:<sub>", "email:<address>" or "anonymous"
+    link_id = UnicodeAttribute(null=True)  # the link it came through, if a recipient sent it
+    ip = UnicodeAttribute(null=True)
+    upload_id = UnicodeAttribute(null=True)  # the recipient's UploadRecord
+
+
+class UploadRecord(Model):
+    """A recipient's upload through a link, from its plan until the server checked the bytes."""
+
+    class Meta(_Meta):
+        table_name = _settings.uploads_table
+
+    upload_id = UnicodeAttribute(hash_key=True)  # random, 128 bits; the recipient's handle
+    file_id = UnicodeAttribute()
+    link_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    size = NumberAttribute()
+    content_type = UnicodeAttribute()
+    s3_key = UnicodeAttribute()  # a staging key for a POST, the file's own key for multipart
+    s3_upload_id = UnicodeAttribute(null=True)  # the S3 multipart upload, if any
+    status = UnicodeAttribute()  # "started", "completing" (claimed by one request), "completed"
+    actor = UnicodeAttribute()  # who started it, as in EventRecord
+    ip = UnicodeAttribute(null=True)
+    user_agent = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version_id = UnicodeAttribute(null=True)  # the S3 version it became, once completed
+    # Checked in code too; by then the bucket's lifecycle rule has removed its bytes.
+    expires_at = TTLAttribute()
+
+
 class ThrottleRecord(Model):
     """Misses on `/s/...` per source and time window, to slow down token guessing."""
 
@@ -333,5 +380,7 @@ ALL_MODELS = (
     PersonRecord,
     CollaborationRecord,
     InvitationRecord,
+    VersionRecord,
+    UploadRecord,
 )
 TTL_ATTRIBUTE = "expires_at"

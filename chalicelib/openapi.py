@@ -46,7 +46,7 @@ _ERRORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "404",
         "No such file or link among the caller's own: another member's is as unknown as a missing one.",
         ("file_not_found", "folder_not_found", "link_not_found", "user_not_found", "group_not_found")
-        + ("request_not_found", "collaborator_not_found"),
+        + ("request_not_found", "collaborator_not_found", "version_not_found"),
     ),
     "Conflict": (
         "409",
@@ -127,6 +127,7 @@ _USERNAME = _path("username", "The user's Cognito username.")
 _COUNT = {"type": "integer", "minimum": 0}
 _LIMIT = {"type": "integer", "minimum": 1, "maximum": paging.MAX_LIMIT, "default": paging.DEFAULT_LIMIT}
 _FILE_ID = _path("file_id", "The file's or folder's id, as `file_id` in a File.")
+_VERSION_ID = _path("version_id", "The S3 version id, as `version_id` in a Version.")
 _FOLDER_FIELD = {"type": ["string", "null"], "description": "The folder to put it in; null or absent: the top level."}
 _TOKEN = _path("token", "The link's token, as `token` in a Link; it is also the last part of the link's URL.")
 
@@ -242,6 +243,39 @@ def _paths() -> Json:
                     "Conflict": ("upload_incomplete", "upload_missing", "size_mismatch")
                     + ("upload_expired", "file_deleting"),
                 },
+            ),
+        },
+        "/api/files/{file_id}/versions": {
+            "get": _operation(
+                "list_versions",
+                "List every version of a file, newest first, with who uploaded it",
+                {
+                    "200": _ok(
+                        "A page of versions; `next_cursor` is null on the last page.",
+                        versions={"type": "array", "items": _ref("Version")},
+                        next_cursor={"type": ["string", "null"]},
+                    )
+                },
+                parameters=(
+                    _FILE_ID,
+                    _query("limit", "How many versions a page holds.", _LIMIT),
+                    _query("cursor", "The `next_cursor` of the previous page.", {"type": "string"}),
+                ),
+                errors={"BadRequest": _PAGING_CODES, **not_found_file},
+            ),
+        },
+        "/api/files/{file_id}/versions/{version_id}/download": {
+            "get": _operation(
+                "download_version",
+                "Download any version of a file: a redirect to a short-lived S3 URL",
+                {
+                    "302": {
+                        "description": "`Location` is a presigned GET of that version, saved under its own name.",
+                        "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+                    }
+                },
+                parameters=(_FILE_ID, _VERSION_ID),
+                errors={"NotFound": ("file_not_found", "version_not_found")},
             ),
         },
         "/api/files/{file_id}/links": {
@@ -602,6 +636,26 @@ def _schemas() -> Json:
                 "created_at": _moment("When the link was made."),
                 "updated_at": _moment("When the link last changed."),
                 "revoked_at": _moment("When the link was revoked; null while it is not.", nullable=True),
+            }
+        ),
+        "Version": _object(
+            {
+                "version_id": {"type": "string", "description": "The S3 version id."},
+                "name": {"type": "string", "description": "The name the file had with this version."},
+                "size": {"type": "integer", "minimum": 1, "description": "Bytes."},
+                "content_type": {"type": "string"},
+                "uploaded_at": _moment("When the server checked the bytes and recorded the version."),
+                "uploaded_by": {
+                    "type": "string",
+                    "description": "`member:<sub>`, `email:<address>` (a signed-in recipient) or `anonymous`.",
+                },
+                "link_token": {
+                    "type": ["string", "null"],
+                    "description": "The token of the link a recipient uploaded through; null for a member's upload.",
+                },
+                "ip": {"type": ["string", "null"], "description": "The address the upload came from."},
+                "current": {"type": "boolean", "description": "Whether the file and its links serve this version."},
+                "download_url": {"type": "string", "format": "uri"},
             }
         ),
         "UploadPlan": {

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 from botocore.exceptions import ClientError
 
@@ -16,9 +16,12 @@ from chalicelib import clock
 from chalicelib.aws import s3
 from chalicelib.config import get_settings
 
-# S3's own limits for multipart uploads.
+# S3's own limits for multipart uploads, and for one POST.
 _MIN_PART = 5 * 1024 * 1024
 _MAX_PARTS = 10_000
+_MAX_POST = 5 * 1024**3
+# Recipients' POSTs land here first; the bucket's lifecycle rule removes what is left behind.
+STAGING = "uploads/"
 
 
 class UploadGone(Exception):
@@ -29,6 +32,7 @@ class UploadGone(Exception):
 class StoredObject:
     size: int
     version_id: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 def _bucket() -> str:
@@ -41,25 +45,45 @@ def part_size_for(size: int) -> int:
     return max(configured, math.ceil(size / _MAX_PARTS))
 
 
-def start_multipart(key: str, content_type: str) -> str:
-    return s3().create_multipart_upload(Bucket=_bucket(), Key=key, ContentType=content_type)["UploadId"]
+def part_count(size: int) -> int:
+    return math.ceil(size / part_size_for(size))
 
 
-def upload_plan(key: str, size: int, content_type: str, upload_id: str | None) -> dict[str, Any]:
+def needs_multipart(size: int) -> bool:
+    """Whether a file goes up in parts: above the threshold, and always above what one POST may carry."""
+    return size > min(get_settings().multipart_threshold, _MAX_POST)
+
+
+def start_multipart(key: str, content_type: str, metadata: dict[str, str] | None = None) -> str:
+    answer = s3().create_multipart_upload(Bucket=_bucket(), Key=key, ContentType=content_type, Metadata=metadata or {})
+    return answer["UploadId"]
+
+
+def upload_plan(
+    key: str,
+    size: int,
+    content_type: str,
+    upload_id: str | None,
+    *,
+    metadata: dict[str, str] | None = None,
+    seconds: int | None = None,
+) -> dict[str, Any]:
     """How a browser or script sends the bytes straight to S3.
 
-    A small file is one presigned POST whose policy fixes the key, the content type and
-    the exact size. A large one is a multipart upload: one presigned PUT URL for each
-    part not yet in S3, so a refreshed plan also resumes an interrupted upload.
+    A small file is one presigned POST whose policy fixes the key, the content type, the
+    metadata and the exact size. A large one is a multipart upload: one presigned PUT URL
+    for each part not yet in S3, each signed for its part's exact length, so a refreshed
+    plan also resumes an interrupted upload and no URL writes more than the announced size.
     """
-    seconds = get_settings().presign_seconds
+    seconds = seconds or get_settings().presign_seconds
     expires_at = clock.iso(clock.now() + timedelta(seconds=seconds))
     if upload_id is None:
+        fields = {"Content-Type": content_type} | {f"x-amz-meta-{k}": v for k, v in (metadata or {}).items()}
         post = s3().generate_presigned_post(
             Bucket=_bucket(),
             Key=key,
-            Fields={"Content-Type": content_type},
-            Conditions=[{"Content-Type": content_type}, ["content-length-range", size, size]],
+            Fields=fields,
+            Conditions=[{name: value} for name, value in fields.items()] + [["content-length-range", size, size]],
             ExpiresIn=seconds,
         )
         return {"method": "POST", "url": post["url"], "fields": post["fields"], "expires_at": expires_at}
@@ -70,11 +94,18 @@ def upload_plan(key: str, size: int, content_type: str, upload_id: str | None) -
             "part_number": number,
             "url": s3().generate_presigned_url(
                 "upload_part",
-                Params={"Bucket": _bucket(), "Key": key, "UploadId": upload_id, "PartNumber": number},
+                Params={
+                    "Bucket": _bucket(),
+                    "Key": key,
+                    "UploadId": upload_id,
+                    "PartNumber": number,
+                    # Signed: S3 refuses a body of any other length.
+                    "ContentLength": min(part_size, size - (number - 1) * part_size),
+                },
                 ExpiresIn=seconds,
             ),
         }
-        for number in range(1, math.ceil(size / part_size) + 1)
+        for number in range(1, part_count(size) + 1)
         if number not in done
     ]
     return {
@@ -104,13 +135,20 @@ def uploaded_parts(key: str, upload_id: str) -> list[dict[str, Any]]:
         marker = page["NextPartNumberMarker"]
 
 
-def complete_multipart(key: str, upload_id: str, parts: list[dict[str, Any]]) -> None:
-    s3().complete_multipart_upload(
-        Bucket=_bucket(),
-        Key=key,
-        UploadId=upload_id,
-        MultipartUpload={"Parts": [{"PartNumber": p["part_number"], "ETag": p["etag"]} for p in parts]},
-    )
+def complete_multipart(key: str, upload_id: str, parts: list[dict[str, Any]]) -> str | None:
+    """Join the parts into one object; its S3 version id."""
+    try:
+        answer = s3().complete_multipart_upload(
+            Bucket=_bucket(),
+            Key=key,
+            UploadId=upload_id,
+            MultipartUpload={"Parts": [{"PartNumber": p["part_number"], "ETag": p["etag"]} for p in parts]},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "NoSuchUpload":
+            raise UploadGone(upload_id) from None
+        raise
+    return answer.get("VersionId")
 
 
 def abort_multipart(key: str, upload_id: str) -> None:
@@ -121,20 +159,76 @@ def abort_multipart(key: str, upload_id: str) -> None:
             raise
 
 
-def stored_object(key: str) -> StoredObject | None:
-    """The newest version of an object as S3 sees it, or None when it is not there."""
+def stored_object(key: str, version_id: str | None = None) -> StoredObject | None:
+    """An object's newest (or given) version as S3 sees it, or None when it is not there."""
+    params = {"Bucket": _bucket(), "Key": key} | ({"VersionId": version_id} if version_id else {})
     try:
-        head = s3().head_object(Bucket=_bucket(), Key=key)
+        head = s3().head_object(**params)
     except ClientError as error:
-        if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+        code = error.response["Error"]["Code"]
+        # S3 answers a malformed or unknown version id with 400 on HEAD (no body to say more).
+        if code in ("404", "NoSuchKey", "NotFound", "NoSuchVersion") or (version_id and code == "400"):
             return None
         raise
-    return StoredObject(size=head["ContentLength"], version_id=head.get("VersionId"))
+    return StoredObject(size=head["ContentLength"], version_id=head.get("VersionId"), metadata=head.get("Metadata", {}))
+
+
+def copy_version(source: str, version_id: str | None, key: str, content_type: str, metadata: dict[str, str]) -> str:
+    """Copy one version of `source` to a new version of `key`, inside S3; the new version's id."""
+    origin = {"Bucket": _bucket(), "Key": source} | ({"VersionId": version_id} if version_id else {})
+    answer = s3().copy_object(
+        Bucket=_bucket(),
+        Key=key,
+        CopySource=origin,
+        MetadataDirective="REPLACE",
+        ContentType=content_type,
+        Metadata=metadata,
+    )
+    return answer["VersionId"]
+
+
+def staging_key(file_id: str, upload_id: str) -> str:
+    """Where a recipient's POST puts bytes until the server has checked them."""
+    return f"{STAGING}{file_id}/{upload_id}"
+
+
+def purge_staged(key: str) -> None:
+    """Remove every version of a staging key for good (never a file's key: those versions stay)."""
+    if not key.startswith(STAGING):
+        raise ValueError(f"not a staging key: {key}")
+    for page in s3().get_paginator("list_object_versions").paginate(Bucket=_bucket(), Prefix=key):
+        for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
+            if entry["Key"] == key:
+                s3().delete_object(Bucket=_bucket(), Key=key, VersionId=entry["VersionId"])
+
+
+def find_version(key: str, since: datetime, **metadata: str) -> StoredObject | None:
+    """The version of `key` written after `since` that carries the given metadata, or None."""
+    pages = s3().get_paginator("list_object_versions").paginate(Bucket=_bucket(), Prefix=key)
+    for page in pages:
+        for version in page.get("Versions", []):
+            if version["Key"] != key or version["LastModified"] < since - timedelta(minutes=5):
+                continue
+            found = stored_object(key, version["VersionId"])
+            if found and all(found.metadata.get(name) == value for name, value in metadata.items()):
+                return found
+    return None
 
 
 def delete_object(key: str) -> None:
     """Hide the object behind a delete marker; its versions stay in the versioned bucket."""
     s3().delete_object(Bucket=_bucket(), Key=key)
+
+
+def browser_origins() -> tuple[str, ...]:
+    """The origins of the URLs presigned for browsers, which the pages' CSP must let them reach."""
+    settings = get_settings()
+    if settings.s3_endpoint:
+        endpoint = urlparse(settings.s3_endpoint)
+        return (f"{endpoint.scheme}://{endpoint.netloc}",)
+    # Virtual-hosted style: regional, and the global name boto3 uses for us-east-1.
+    bucket = settings.files_bucket
+    return (f"https://{bucket}.s3.{settings.region}.amazonaws.com", f"https://{bucket}.s3.amazonaws.com")
 
 
 def presigned_download(key: str, version_id: str | None, name: str, content_type: str, seconds: int) -> str:

@@ -6,6 +6,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,7 +22,7 @@ from chalicelib.errors import HandoverError, LoginRequired, NotAllowed, NotFound
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
-        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        "connect-src 'self' {s3}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     ),
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
@@ -29,6 +30,14 @@ _SECURITY_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
     "Cache-Control": "no-store",
 }
+
+
+@lru_cache(maxsize=1)
+def _security_headers() -> dict[str, str]:
+    # Uploads go from the page straight to S3, so its scripts may connect to the bucket.
+    csp = _SECURITY_HEADERS["Content-Security-Policy"].format(s3=" ".join(storage.browser_origins()))
+    return {**_SECURITY_HEADERS, "Content-Security-Policy": csp}
+
 
 _PAGE_TITLES = {
     400: "This request could not be handled",
@@ -106,9 +115,15 @@ def query(request: Request, name: str) -> str | None:
     return (request.query_params or {}).get(name)
 
 
+def _wants_json(request: Request) -> bool:
+    """The member API and the recipients' upload API (scripts, the page's uploader) speak JSON."""
+    path = request.path  # the route pattern, e.g. /s/{token}/uploads
+    return path == "/api" or path.startswith(("/api/", "/s/{token}/uploads"))
+
+
 def error_response(error: HandoverError, request: Request) -> Response:
-    """JSON for the API, a readable page for people following a link."""
-    if request.path.startswith("/api/") or request.path == "/api":
+    """JSON for the APIs, a readable page for people following a link."""
+    if _wants_json(request):
         return json_response({"error": {"code": error.code, "message": error.message}}, error.status)
     site = site_url(request)
     here = _path_with_query(request)
@@ -164,7 +179,7 @@ def middleware(request: Request, get_response: Callable[[Request], Response]) ->
     except HandoverError as error:
         response = error_response(error, request)
     response = _own_error_shape(response, request)
-    for name, value in _SECURITY_HEADERS.items():
+    for name, value in _security_headers().items():
         response.headers.setdefault(name, value)
     context = request.context or {}
     lambda_context = getattr(request, "lambda_context", None)

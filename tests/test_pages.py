@@ -47,3 +47,34 @@ def test_stylesheet_is_served_and_nothing_else_from_static(anonymous):
     assert anonymous.call("GET", "/static/handover.css").status_code == 200
     assert anonymous.call("GET", "/static/..%2Fbase.html").status_code == 404
     assert anonymous.call("GET", "/static/missing.css").status_code == 404
+
+
+def test_only_a_link_that_accepts_uploads_offers_the_upload_form(member, anonymous):
+    _, plain = shared_file(member)
+    _, open_for_uploads = shared_file(member, allow_upload=True)
+
+    without = anonymous.call("GET", f"/s/{plain['token']}").body.decode()
+    with_form = anonymous.call("GET", f"/s/{open_for_uploads['token']}").body.decode()
+
+    assert 'id="upload"' not in without
+    assert "upload.js" not in without
+    # Hidden until the script runs: without JavaScript the page still downloads.
+    assert '<section class="upload" id="upload" hidden' in with_form
+    assert f'/s/{open_for_uploads["token"]}/uploads"' in with_form
+    assert '/static/upload.js" defer></script>' in with_form
+
+
+def test_pages_may_connect_to_the_bucket_and_nowhere_else(member, anonymous, stack):
+    _, link = shared_file(member, allow_upload=True)
+    headers = anonymous.call("GET", f"/s/{link['token']}").headers
+
+    directives = dict(part.strip().split(" ", 1) for part in headers["Content-Security-Policy"].split(";"))
+    assert directives["connect-src"] == f"'self' {stack.s3_endpoint}"
+    assert directives["script-src"] == "'self'"
+
+
+def test_the_uploader_script_is_served_as_javascript(anonymous):
+    answer = anonymous.call("GET", "/static/upload.js")
+
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("text/javascript")

@@ -1,0 +1,293 @@
+"""Recipients send files back: an upload through a link, checked in S3, becomes the file's newest version.
+
+Where the bytes go, and why. S3 versioning keeps every version of `files/{file_id}`, but
+a presigned POST straight to that key would make a recipient's bytes its current version
+before the server checked anything; an upload never completed would stay on top, and
+the noncurrent-version expiry rule would then delete the version the file really serves.
+So a POST goes to a staging key of its own (`uploads/{file_id}/{upload_id}`, fixed by
+the policy with the exact size), and on complete the server copies it inside S3 onto
+the file's key. CopyObject answers the new version's id, so the server knows which
+version is *its* upload without the browser's word, and two uploads at once become two
+versions. A multipart upload goes to the file's key directly: parts stay invisible
+until CompleteMultipartUpload, which only the server calls and which also answers the
+version id. Both pin `x-amz-meta-upload-id`, so every S3 version names its upload, and a
+complete that stopped half-way finds its version again. SeaweedFS (the local S3) and S3
+both enforce the POST policy's metadata and size conditions and the part URLs' signed
+lengths, and both answer version ids from CopyObject and CompleteMultipartUpload.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import TransactWriteError, UpdateError
+
+from chalicelib import audit, bodies, clock, links, storage, tokens, versions
+from chalicelib.audit import Actor
+from chalicelib.config import get_settings
+from chalicelib.directory import Person
+from chalicelib.errors import Conflict, Forbidden, Gone, HandoverError, NotFound
+from chalicelib.models import LinkRecord, UploadRecord, VersionRecord, transaction
+
+STARTED = "started"
+COMPLETING = "completing"
+COMPLETED = "completed"
+
+_UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
+# A complete that stopped half-way (a crash, a timeout) may be taken over after this.
+_CLAIM_SECONDS = 120
+
+
+def start(token: str, raw_body: bytes | None, person: Person | None, actor: Actor) -> dict[str, Any]:
+    """Begin an upload through a link: record it and hand out the presigned plan for its bytes."""
+    link = _upload_link(token, person, actor)
+    with _refusals(link, actor):
+        new = bodies.new_file(raw_body)
+        seconds = links.presign_seconds(link)
+        upload_id = secrets.token_urlsafe(16)
+        multipart = storage.needs_multipart(new.size)
+        file_key = link.target.s3_key
+        s3_upload_id = (
+            storage.start_multipart(file_key, new.content_type, {"upload-id": upload_id}) if multipart else None
+        )
+        now = clock.now()
+        upload = UploadRecord(
+            upload_id=upload_id,
+            file_id=link.file_id,
+            link_id=link.link_id,
+            name=new.name,
+            size=new.size,
+            content_type=new.content_type,
+            s3_key=file_key if multipart else storage.staging_key(link.file_id, upload_id),
+            s3_upload_id=s3_upload_id,
+            status=STARTED,
+            actor=actor.who,
+            ip=actor.ip,
+            user_agent=(actor.user_agent or "")[:300] or None,
+            created_at=now,
+            updated_at=now,
+            expires_at=now + timedelta(days=get_settings().incomplete_upload_days),
+        )
+        detail = {"upload_id": upload_id, "name": new.name, "size": new.size, "multipart": multipart}
+        with transaction() as write:
+            write.save(upload, condition=UploadRecord.upload_id.does_not_exist())
+            write.save(audit.event(link.file_id, "upload_started", actor, link.link_id, **detail))
+        return _plan(upload, seconds)
+
+
+def renew(token: str, upload_id: str, person: Person | None, actor: Actor) -> dict[str, Any]:
+    """A fresh plan for an unfinished upload: new URLs, and only for the parts S3 lacks (resume)."""
+    link = _upload_link(token, person, actor)
+    with _refusals(link, actor, upload_id):
+        upload = _upload_of(link, upload_id)
+        _still_open(upload)
+        return _plan(upload, links.presign_seconds(link))
+
+
+def complete(token: str, upload_id: str, person: Person | None, actor: Actor) -> dict[str, Any]:
+    """Record the upload as the file's newest version, once S3 shows its bytes as announced.
+
+    Never on the browser's word: the server checks the size (and, for multipart, that
+    every part is there), makes the version itself, and only then writes it down.
+    """
+    link = _upload_link(token, person, actor)
+    with _refusals(link, actor, upload_id):
+        upload = _upload_of(link, upload_id)
+        if upload.status == COMPLETED:
+            return describe(upload)
+        taking_over = _claim(upload)
+        file_key = link.target.s3_key
+        try:
+            found = storage.find_version(file_key, upload.created_at, **_metadata(upload)) if taking_over else None
+            stored = found or _place(upload, file_key)
+        except HandoverError:
+            _release(upload)
+            raise
+        version = versions.new_version(
+            upload.file_id,
+            stored.version_id or "",
+            upload.name,
+            upload.size,
+            upload.content_type,
+            Actor(upload.actor, upload.ip, upload.user_agent),
+            link_id=upload.link_id,
+            upload_id=upload.upload_id,
+        )
+        detail = {"upload_id": upload.upload_id, "version_id": version.version_id, "size": upload.size}
+        try:
+            with transaction() as write:
+                write.update(
+                    upload,
+                    actions=[
+                        UploadRecord.status.set(COMPLETED),
+                        UploadRecord.version_id.set(version.version_id),
+                        UploadRecord.updated_at.set(version.uploaded_at),
+                    ],
+                    condition=UploadRecord.status == COMPLETING,
+                )
+                write.save(version, condition=VersionRecord.version_key.does_not_exist())
+                write.save(audit.event(upload.file_id, "upload_completed", actor, upload.link_id, **detail))
+        except TransactWriteError:
+            raise Conflict("Another request completed this upload meanwhile.", "upload_completing") from None
+    upload.status, upload.version_id, upload.updated_at = COMPLETED, version.version_id, version.uploaded_at
+    versions.publish(version)
+    if upload.s3_upload_id is None:
+        _tidy(upload.s3_key)
+    return describe(upload)
+
+
+def describe(upload: UploadRecord) -> dict[str, Any]:
+    return {
+        "upload_id": upload.upload_id,
+        "status": upload.status,
+        "name": upload.name,
+        "size": upload.size,
+        "content_type": upload.content_type,
+        "version_id": upload.version_id,
+        "created_at": clock.iso(upload.created_at),
+        "updated_at": clock.iso(upload.updated_at),
+    }
+
+
+# --- the steps ------------------------------------------------------------------------
+
+
+def _upload_link(token: str, person: Person | None, actor: Actor) -> LinkRecord:
+    """The link, if it works now, lets this visitor in and accepts uploads; refusals are audited."""
+    try:
+        link = links.open_link(token, actor)
+    except Gone as error:
+        _audit_gone(token, actor, error)
+        raise
+    with _refusals(link, actor):
+        links.check_access(link, person, actor)
+        if not link.allow_upload:
+            raise Forbidden("This link lets you download the file, not send a new version.", "upload_not_allowed")
+    return link
+
+
+def _audit_gone(token: str, actor: Actor, error: Gone) -> None:
+    """A refused upload on a link that exists but stopped working is still an event of its file."""
+    try:
+        link = LinkRecord.get(tokens.link_id_from(token) or "", consistent_read=True)
+    except LinkRecord.DoesNotExist:
+        return
+    audit.record(link.file_id, "upload_refused", actor, link.link_id, code=error.code)
+
+
+@contextmanager
+def _refusals(link: LinkRecord, actor: Actor, upload_id: str | None = None) -> Iterator[None]:
+    """Record every refused upload step as an event of the file, then let the error answer."""
+    try:
+        yield
+    except HandoverError as error:
+        detail = {"upload_id": upload_id} if upload_id and _UPLOAD_ID.match(upload_id) else {}
+        audit.record(link.file_id, "upload_refused", actor, link.link_id, code=error.code, **detail)
+        raise
+
+
+def _upload_of(link: LinkRecord, upload_id: str) -> UploadRecord:
+    """An upload started through this very link; any other is as unknown as a missing one."""
+    upload = None
+    if _UPLOAD_ID.match(upload_id):
+        with suppress(UploadRecord.DoesNotExist):
+            upload = UploadRecord.get(upload_id, consistent_read=True)
+    if upload is None or upload.link_id != link.link_id:
+        raise NotFound("No such upload on this link.", "upload_not_found")
+    return upload
+
+
+def _still_open(upload: UploadRecord) -> None:
+    if upload.status == COMPLETED:
+        raise Conflict("This upload is complete already.", "upload_already_complete")
+    if upload.status == COMPLETING and upload.updated_at > clock.now() - timedelta(seconds=_CLAIM_SECONDS):
+        raise Conflict("This upload is being completed; try again in a moment.", "upload_completing")
+    # TTL deletion lags; by now the lifecycle rule has removed the upload's bytes.
+    if clock.now() >= upload.expires_at:
+        raise Conflict("This upload was abandoned too long ago; start a new one.", "upload_expired")
+
+
+def _claim(upload: UploadRecord) -> bool:
+    """Let one request at a time complete an upload; True when taking over one that stopped half-way."""
+    _still_open(upload)
+    taking_over = upload.status == COMPLETING
+    try:
+        upload.update(
+            actions=[UploadRecord.status.set(COMPLETING), UploadRecord.updated_at.set(clock.now())],
+            condition=(UploadRecord.status == upload.status) & (UploadRecord.updated_at == upload.updated_at),
+        )
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        raise Conflict("This upload is being completed; try again in a moment.", "upload_completing") from None
+    return taking_over
+
+
+def _release(upload: UploadRecord) -> None:
+    """Nothing was recorded: let the recipient send what is missing and complete again."""
+    try:
+        upload.update(actions=[UploadRecord.status.set(STARTED)], condition=UploadRecord.status == COMPLETING)
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
+def _metadata(upload: UploadRecord) -> dict[str, str]:
+    return {"upload-id": upload.upload_id}
+
+
+def _plan(upload: UploadRecord, seconds: int) -> dict[str, Any]:
+    try:
+        plan = storage.upload_plan(
+            upload.s3_key,
+            upload.size,
+            upload.content_type,
+            upload.s3_upload_id,
+            metadata=_metadata(upload),
+            seconds=seconds,
+        )
+    except storage.UploadGone:
+        raise Conflict("Storage removed this abandoned upload; start a new one.", "upload_expired") from None
+    # The recipient's handle is our upload id; S3's own id stays inside the part URLs.
+    return {**plan, "upload_id": upload.upload_id}
+
+
+def _place(upload: UploadRecord, file_key: str) -> storage.StoredObject:
+    """Check that the bytes arrived as announced and make them a new version of the file's key."""
+    if upload.s3_upload_id:
+        try:
+            parts = storage.uploaded_parts(upload.s3_key, upload.s3_upload_id)
+            expected = storage.part_count(upload.size)
+            if len(parts) != expected or sum(p["size"] for p in parts) != upload.size:
+                raise Conflict(
+                    f"{len(parts)} of {expected} parts have arrived; send the rest, then complete.",
+                    "upload_incomplete",
+                )
+            version_id = storage.complete_multipart(upload.s3_key, upload.s3_upload_id, parts)
+        except storage.UploadGone:
+            raise Conflict("Storage removed this abandoned upload; start a new one.", "upload_expired") from None
+    else:
+        staged = storage.stored_object(upload.s3_key)
+        if staged is None:
+            raise Conflict("The file's bytes have not arrived in storage; upload them first.", "upload_missing")
+        if staged.size != upload.size:
+            raise Conflict(f"Storage holds {staged.size} bytes but {upload.size} were announced.", "size_mismatch")
+        version_id = storage.copy_version(
+            upload.s3_key, staged.version_id, file_key, upload.content_type, _metadata(upload)
+        )
+    stored = storage.stored_object(file_key, version_id)
+    if stored is None or stored.size != upload.size:
+        raise Conflict("Storage does not hold the announced bytes.", "size_mismatch")
+    return stored
+
+
+def _tidy(staging_key: str) -> None:
+    """Drop the staged bytes now that the file's key holds them; the lifecycle rule is the backstop."""
+    with suppress(ClientError):
+        storage.purge_staged(staging_key)

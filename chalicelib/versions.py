@@ -1,0 +1,114 @@
+"""Versions of a file: each checked upload is one, every one stays, and the newest is served."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from pynamodb.exceptions import QueryError, UpdateError
+
+from chalicelib import audit, clock, links, paging, storage, tokens
+from chalicelib.audit import Actor
+from chalicelib.config import get_settings
+from chalicelib.errors import BadRequest, NotFound
+from chalicelib.models import FileRecord, VersionRecord
+
+
+def new_version(
+    file_id: str,
+    version_id: str,
+    name: str,
+    size: int,
+    content_type: str,
+    uploader: Actor,
+    *,
+    link_id: str | None = None,
+    upload_id: str | None = None,
+) -> VersionRecord:
+    """A version ready to save, alone or inside a transaction; call only once S3 showed its bytes."""
+    at = clock.now()
+    return VersionRecord(
+        file_id=file_id,
+        version_key=f"{at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{secrets.token_hex(4)}",
+        version_id=version_id,
+        name=name,
+        size=size,
+        content_type=content_type,
+        uploaded_at=at,
+        uploaded_by=uploader.who,
+        link_id=link_id,
+        ip=uploader.ip,
+        upload_id=upload_id,
+    )
+
+
+def publish(version: VersionRecord) -> bool:
+    """Make a version the one its file and every link of it serve, unless a newer one already is.
+
+    Two uploads completing at once both stay versions; the conditions let the later
+    one win whichever order the writes land in. False when the file moved on or is gone.
+    """
+    file = FileRecord(version.file_id)
+    try:
+        file.update(
+            actions=[
+                FileRecord.name.set(version.name),
+                FileRecord.size.set(version.size),
+                FileRecord.content_type.set(version.content_type),
+                FileRecord.version_id.set(version.version_id),
+                FileRecord.updated_at.set(version.uploaded_at),
+            ],
+            condition=(FileRecord.status == "ready") & (FileRecord.updated_at < version.uploaded_at),
+        )
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    links.refresh_targets(file)
+    return True
+
+
+def list_versions(file: FileRecord, limit: int, cursor: str | None) -> tuple[list[VersionRecord], str | None]:
+    """A file's versions, newest first, one page at a time."""
+    results = VersionRecord.query(
+        file.file_id,
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=paging.decode(cursor, {"file_id": file.file_id}),
+    )
+    try:
+        page = list(results)
+    except QueryError:
+        raise BadRequest("cursor is not one this listing handed out.", "invalid_cursor") from None
+    return page, paging.encode(results.last_evaluated_key)
+
+
+def version_of(file: FileRecord, version_id: str) -> VersionRecord:
+    """One recorded version of the file (a Query of its few versions, never a Scan)."""
+    found = next(VersionRecord.query(file.file_id, filter_condition=VersionRecord.version_id == version_id), None)
+    if found is None:
+        raise NotFound("No such version of this file.", "version_not_found")
+    return found
+
+
+def download_url(file: FileRecord, version_id: str, actor: Actor) -> str:
+    """A short-lived GET of any version, for the file's owner; audited."""
+    version = version_of(file, version_id)
+    audit.record(file.file_id, "version_downloaded", actor, version_id=version.version_id)
+    seconds = get_settings().presign_seconds
+    return storage.presigned_download(file.s3_key, version.version_id, version.name, version.content_type, seconds)
+
+
+def describe(version: VersionRecord, file: FileRecord, site_url: str) -> dict[str, Any]:
+    return {
+        "version_id": version.version_id,
+        "name": version.name,
+        "size": version.size,
+        "content_type": version.content_type,
+        "uploaded_at": clock.iso(version.uploaded_at),
+        "uploaded_by": version.uploaded_by,
+        "link_token": tokens.token_for(version.link_id) if version.link_id else None,
+        "ip": version.ip,
+        "current": version.version_id == file.version_id,
+        "download_url": f"{site_url}/api/files/{file.file_id}/versions/{version.version_id}/download",
+    }

@@ -1,0 +1,86 @@
+"""In a real browser: a recipient sends a new version from the landing page and gets the same bytes back."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import MiB, shared_file
+from playwright.sync_api import expect
+
+
+@pytest.fixture
+def context(chromium):
+    context = chromium.new_context(accept_downloads=True)
+    yield context
+    context.close()
+
+
+def _send(page, path: Path) -> None:
+    page.set_input_files("#upload input[type=file]", str(path))
+    page.click("#upload button")
+    expect(page.locator("#upload .upload-status")).to_contain_text("Sent.", timeout=60_000)
+    assert page.eval_on_selector("#upload progress", "bar => bar.value") == 100
+
+
+def _download(page) -> tuple[str, bytes]:
+    with page.expect_download() as info:
+        page.click("a.button")
+    return info.value.suggested_filename, Path(info.value.path()).read_bytes()
+
+
+@pytest.mark.parametrize("size", [3000, 11 * MiB + 3], ids=["presigned POST", "parts in parallel"])
+def test_recipient_sends_a_new_version_and_downloads_it_back_through_the_link(member, served, context, tmp_path, size):
+    _, link = shared_file(member, b"the original", allow_upload=True)
+    data = os.urandom(size)
+    path = tmp_path / "signed contract.pdf"
+    path.write_bytes(data)
+    page = context.new_page()
+    shown: list[str] = []
+    page.on("console", lambda message: shown.append(message.text))
+
+    page.goto(f"{served}/s/{link['token']}")
+    _send(page, path)
+    page.reload()
+    name, fetched = _download(page)
+
+    assert name == "signed contract.pdf"
+    assert fetched == data
+    assert not [text for text in shown if "Content Security Policy" in text]
+
+
+def test_an_upload_cut_off_resumes_from_the_parts_already_in_s3(member, served, context, tmp_path):
+    _, link = shared_file(member, b"the original", allow_upload=True)
+    data = os.urandom(16 * MiB)  # 4 parts of the tests' 5 MiB, the last one short
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+    first = context.new_page()
+
+    # The connection drops for every part but the first; then the tab is closed.
+    def only_part_one(route):
+        request = route.request
+        if request.method == "PUT" and "partNumber=" in request.url and "partNumber=1&" not in request.url:
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    first.route("**/*", only_part_one)
+    first.goto(f"{served}/s/{link['token']}")
+    first.set_input_files("#upload input[type=file]", str(path))
+    with first.expect_response(lambda r: r.request.method == "PUT" and "partNumber=1&" in r.url) as part_one:
+        first.click("#upload button")
+    assert part_one.value.status == 200
+    first.close()
+
+    again = context.new_page()
+    parts_sent: list[str] = []
+    again.on(
+        "request",
+        lambda r: parts_sent.append(r.url.split("partNumber=")[1].split("&")[0]) if r.method == "PUT" else None,
+    )
+    again.goto(f"{served}/s/{link['token']}")
+    _send(again, path)
+
+    assert sorted(set(parts_sent)) == ["2", "3", "4"]
+    assert _download(again)[1] == data
