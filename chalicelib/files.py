@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import QueryError
+from pynamodb.exceptions import QueryError, UpdateError
 
 from chalicelib import audit, clock, links, paging, storage, versions
 from chalicelib.audit import Actor
@@ -81,6 +82,37 @@ def create_file(owner: str, new: NewFile) -> tuple[FileRecord, dict[str, Any]]:
     )
     record.save(condition=FileRecord.file_id.does_not_exist())
     return record, storage.upload_plan(key, new.size, new.content_type, upload_id)
+
+
+def requested_file(folder_id: str, owner: str, new: NewFile) -> FileRecord:
+    """A file a recipient sends into a shared folder: listed once its bytes are checked."""
+    now = clock.now()
+    file_id = uuid.uuid4().hex
+    record = FileRecord(
+        file_id=file_id,
+        owner=owner,
+        folder_id=folder_id,
+        parent=_parent(owner, folder_id),
+        name=new.name,
+        size=new.size,
+        content_type=new.content_type,
+        status=UPLOADING,
+        s3_key=f"files/{file_id}",
+        created_at=now,
+        updated_at=now,
+    )
+    record.save(condition=FileRecord.file_id.does_not_exist())
+    return record
+
+
+def mark_ready(file_id: str, version_id: str, at: datetime) -> None:
+    """A requested file whose bytes were checked: now it is listed and can be downloaded."""
+    ready = [FileRecord.status.set(READY), FileRecord.version_id.set(version_id), FileRecord.updated_at.set(at)]
+    try:
+        FileRecord(file_id).update(actions=ready, condition=FileRecord.status == UPLOADING)
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise  # otherwise it is ready already: a repeated complete changes nothing
 
 
 def owned_file(owner: str, file_id: str) -> FileRecord:

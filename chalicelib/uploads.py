@@ -28,7 +28,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib import audit, bodies, clock, links, storage, tokens, versions
+from chalicelib import audit, bodies, clock, files, links, storage, tokens, versions
 from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.directory import Person
@@ -52,19 +52,21 @@ def start(token: str, raw_body: bytes | None, person: Person | None, actor: Acto
         seconds = links.presign_seconds(link)
         upload_id = secrets.token_urlsafe(16)
         multipart = storage.needs_multipart(new.size)
-        file_key = link.target.s3_key
+        # A folder link takes new files into its folder (a file request); a file link, versions.
+        file_id = files.requested_file(link.file_id, link.owner, new).file_id if _into_folder(link) else link.file_id
+        file_key = f"files/{file_id}"
         s3_upload_id = (
             storage.start_multipart(file_key, new.content_type, {"upload-id": upload_id}) if multipart else None
         )
         now = clock.now()
         upload = UploadRecord(
             upload_id=upload_id,
-            file_id=link.file_id,
+            file_id=file_id,
             link_id=link.link_id,
             name=new.name,
             size=new.size,
             content_type=new.content_type,
-            s3_key=file_key if multipart else storage.staging_key(link.file_id, upload_id),
+            s3_key=file_key if multipart else storage.staging_key(file_id, upload_id),
             s3_upload_id=s3_upload_id,
             status=STARTED,
             actor=actor.who,
@@ -102,7 +104,7 @@ def complete(token: str, upload_id: str, person: Person | None, actor: Actor) ->
         if upload.status == COMPLETED:
             return describe(upload)
         taking_over = _claim(upload)
-        file_key = link.target.s3_key
+        file_key = f"files/{upload.file_id}"
         try:
             found = storage.find_version(file_key, upload.created_at, **_metadata(upload)) if taking_over else None
             stored = found or _place(upload, file_key)
@@ -136,7 +138,10 @@ def complete(token: str, upload_id: str, person: Person | None, actor: Actor) ->
         except TransactWriteError:
             raise Conflict("Another request completed this upload meanwhile.", "upload_completing") from None
     upload.status, upload.version_id, upload.updated_at = COMPLETED, version.version_id, version.uploaded_at
-    versions.publish(version)
+    if _into_folder(link):
+        files.mark_ready(upload.file_id, version.version_id, version.uploaded_at)
+    else:
+        versions.publish(version)
     if upload.s3_upload_id is None:
         _tidy(upload.s3_key)
     return describe(upload)
@@ -156,6 +161,10 @@ def describe(upload: UploadRecord) -> dict[str, Any]:
 
 
 # --- the steps ------------------------------------------------------------------------
+
+
+def _into_folder(link: LinkRecord) -> bool:
+    return link.target.kind == "folder"
 
 
 def _upload_link(token: str, person: Person | None, actor: Actor) -> LinkRecord:

@@ -136,3 +136,28 @@ def test_a_folders_history_includes_downloads_through_its_link(member, anonymous
 
     assert [e["kind"] for e in events][:2] == ["link_downloaded", "link_created"]
     assert events[0]["detail"] == {"file": "a.txt"}
+
+
+def test_a_folder_link_with_upload_allowed_takes_new_files_into_the_folder(member, anonymous):
+    folder = _folder(member, "Inbox")
+    link = member.call("POST", f"/api/files/{folder['file_id']}/links", {"allow_upload": True}).data["link"]
+    plain = member.call("POST", f"/api/files/{folder['file_id']}/links", {}).data["link"]
+    data = b"signed contract"
+
+    started = anonymous.call("POST", f"/s/{link['token']}/uploads", {"name": "contract.pdf", "size": len(data)})
+    assert started.status_code == 201, started.body
+    plan = started.data["upload"]
+    upload(plan, data)
+    unlisted = member.call("GET", f"/api/files?folder_id={folder['file_id']}").data["files"]
+    done = anonymous.call("POST", f"/s/{link['token']}/uploads/{plan['upload_id']}/complete")
+
+    assert [f["status"] for f in unlisted] == ["uploading"]
+    assert done.status_code == 200, done.body
+    listed = member.call("GET", f"/api/files?folder_id={folder['file_id']}").data["files"]
+    assert [(f["name"], f["status"]) for f in listed] == [("contract.pdf", "ready")]
+    page = anonymous.call("GET", f"/s/{link['token']}").body.decode()
+    assert "contract.pdf" in page and "Send files to this folder" in page
+    answer = anonymous.call("GET", f"/s/{link['token']}/files/{listed[0]['file_id']}/download")
+    assert requests.get(answer.headers["Location"]).content == data
+    refused = anonymous.call("POST", f"/s/{plain['token']}/uploads", {"name": "x.txt", "size": 1})
+    assert refused.status_code == 403

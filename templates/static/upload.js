@@ -295,7 +295,11 @@
       const done = await api(`/${plan.upload_id}/complete`);
       forget(file);
       bar.value = 100;
-      say(`100% · Sent. This link now gives your version: ${done.name} (${size(done.size)}).`);
+      say(
+        section.dataset.intoFolder
+          ? `100% · Sent: ${done.name} (${size(done.size)}) is now in the folder.`
+          : `100% · Sent. This link now gives your version: ${done.name} (${size(done.size)}).`,
+      );
     } catch (error) {
       say(
         error.status === 0
