@@ -1,4 +1,4 @@
-"""Benchmarks: the packaged app's cold start, and the download redirect's in-process latency.
+"""Benchmarks: the packaged app's cold start, the download redirect, and the admin's list of users.
 
 Absolute times say more about the machine than about the app, so every figure is printed
 next to a floor measured in the same run, on the same machine, the same way, and as the
@@ -10,7 +10,13 @@ ratio app/floor. The floor is what any Lambda on this stack pays anyway:
 - download redirect: `GET /s/{token}/download` through Chalice's test client against the
   local stack, against the same AWS calls made directly with boto3 (a consistent GetItem
   of the link, a TransactWriteItems counting the download and writing its audit event,
-  and a presigned GET, which is computed locally).
+  and a presigned GET, which is computed locally);
+- admin list: `GET /api/admin/external-users` as an admin through the test client, at 100
+  and then at 10,000 external users in the projection. Its point is that a page costs the
+  same however many users there are, so the app at 10,000 is divided by the app at 100;
+  at 10,000 the app is also divided by a plain boto3 Query of one page (50 items) on the
+  same index. moto's Query reads the whole table on every call, so the same growth of that
+  plain Query shows what is moto's.
 
 Nothing here asserts a time; `make bench` prints the table and exits 0.
 """
@@ -32,9 +38,10 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
@@ -46,6 +53,9 @@ REDIRECT_WARMUP = 30
 REDIRECT_RUNS = 300
 FILE_NAME = "report.txt"
 FILE_BYTES = b"hello, world\n"
+PEOPLE = (100, 10_000)  # sizes of the admin's list, seeded one after the other
+LIST_WARMUP = (10, 2)  # untimed requests at each size; the second only refills what seeding disturbed
+SEARCH_TERM = "77@"  # part of an email: one user in 100 matches
 
 
 @dataclass(frozen=True)
@@ -355,7 +365,9 @@ def interleaved(
     return first_times, second_times
 
 
-def redirect_latency() -> tuple[list[Figure], list[str]]:
+@contextlib.contextmanager
+def local_app() -> Any:
+    """The local stack, provisioned, and Chalice's test client on the app wired to it."""
     from chalicelib.localstack import LocalStack, free_port
 
     data_dir = Path(tempfile.mkdtemp(prefix="handover-bench-stack-"))
@@ -373,25 +385,29 @@ def redirect_latency() -> tuple[list[Figure], list[str]]:
         get_settings.cache_clear()
         from app import app
 
-        stack.create_user("bench@example.com", "Secret-pass-1", groups=("members",))
-        id_token = stack.sign_in("bench@example.com", "Secret-pass-1")["IdToken"]
         # The app logs one JSON line per request on stdout: keep its cost, not its lines.
         with Client(app) as client, open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
-            file_id, token = shared_link(client, id_token)
-            app_call, floor_call = app_download(client, token), floor_download(stack, token[:22])
-            tidy = tidy_events(stack, file_id)
-            served = requests.get(app_call(), timeout=30).content
-            interleaved(app_call, floor_call, REDIRECT_WARMUP, tidy)
-            with aws_operations() as app_operations:
-                app_call()
-            with aws_operations() as floor_operations:
-                floor_call()
-            app_times, floor_times = interleaved(app_call, floor_call, REDIRECT_RUNS, tidy)
+            yield stack, client
     finally:
         stack.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def redirect_latency(stack: Any, client: Any) -> tuple[list[Figure], list[str]]:
+    stack.create_user("bench@example.com", "Secret-pass-1", groups=("members",))
+    id_token = stack.sign_in("bench@example.com", "Secret-pass-1")["IdToken"]
+    file_id, token = shared_link(client, id_token)
+    app_call, floor_call = app_download(client, token), floor_download(stack, token[:22])
+    tidy = tidy_events(stack, file_id)
+    served = requests.get(app_call(), timeout=30).content
     if served != FILE_BYTES:
         raise SystemExit(f"the redirect served {served[:100]!r}, not the uploaded bytes")
+    interleaved(app_call, floor_call, REDIRECT_WARMUP, tidy)
+    with aws_operations() as app_operations:
+        app_call()
+    with aws_operations() as floor_operations:
+        floor_call()
+    app_times, floor_times = interleaved(app_call, floor_call, REDIRECT_RUNS, tidy)
     figures = [
         Figure(f"download redirect median ({REDIRECT_RUNS})", median(app_times), median(floor_times)),
         Figure(f"download redirect p99 ({REDIRECT_RUNS})", p99(app_times), p99(floor_times)),
@@ -404,6 +420,185 @@ def redirect_latency() -> tuple[list[Figure], list[str]]:
     return figures, notes
 
 
+# --- (c) the admin's list of external users -----------------------------------------------
+
+SEED_DAY = datetime(2020, 1, 1, 9, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    """One typical request of the admin's list, and the index it reads."""
+
+    name: str
+    params: dict[str, str]
+    index: str
+    ascending: bool
+    runs: tuple[int, int]  # timed requests at each size of PEOPLE: moto's Query slows as the table grows
+
+
+LIST_REQUESTS = (
+    ListRequest("first page", {"limit": "50"}, "PeopleBySignUp", False, (100, 30)),
+    ListRequest(
+        "by last login asc",
+        {"limit": "50", "sort": "last_login_at", "order": "asc"},
+        "PeopleByLastLogin",
+        True,
+        (100, 30),
+    ),
+    # Few match, so the app reads on to its cap of ~1,000 users in Queries of 50: 20 of them at 10,000.
+    ListRequest("search", {"limit": "50", "q": SEARCH_TERM}, "PeopleBySignUp", False, (100, 10)),
+)
+
+
+def external_user(n: int) -> Any:
+    """The n-th external user: one signs up an hour after the other; two in three signed in since."""
+    from chalicelib.models import PersonRecord
+
+    signed_up = SEED_DAY + timedelta(hours=n)
+    login = signed_up + timedelta(days=n % 97, minutes=n % 60) if n % 3 else None
+    email, name, phone = f"p{n:05d}@seedling.example", f"Ada Seedling {n:05d}", f"+4930555{n:05d}"
+    return PersonRecord(
+        f"seed-{n:05d}",
+        sub=f"seed-{n:05d}",
+        email=email,
+        name=name,
+        phone=phone,
+        status="CONFIRMED",
+        signed_up_at=signed_up,
+        last_login_at=login,
+        last_login_key=login.isoformat().replace("+00:00", "Z") if login else "0",
+        search=f"{name} {email} {phone}".lower(),
+    )
+
+
+def seed_people(first: int, last: int) -> float:
+    """Users first..last-1 straight into the projection with BatchWriteItem: the seconds it took."""
+    from chalicelib.models import PersonRecord
+
+    started = time.perf_counter()
+    with PersonRecord.batch_write() as batch:
+        for n in range(first, last):
+            batch.save(external_user(n))
+    return time.perf_counter() - started
+
+
+def app_list(client: Any, token: str, request: ListRequest) -> Callable[[], list[dict[str, Any]]]:
+    path = f"/api/admin/external-users?{urlencode(request.params)}"
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def listing() -> list[dict[str, Any]]:
+        response = client.http.get(path, headers=headers)
+        if response.status_code != 200:
+            raise SystemExit(f"GET {path}: {response.status_code} {response.body[:300]!r}")
+        return json.loads(response.body)["users"]
+
+    return listing
+
+
+def floor_list(stack: Any, request: ListRequest) -> Callable[[], list[str]]:
+    """A plain Query of one page on the request's index, unfiltered, with a boto3 client made once."""
+    from chalicelib.config import get_settings
+
+    dynamodb = stack.client("dynamodb")
+    query = {
+        "TableName": get_settings().people_table,
+        "IndexName": request.index,
+        "KeyConditionExpression": "#directory = :directory",
+        "ExpressionAttributeNames": {"#directory": "directory"},
+        "ExpressionAttributeValues": {":directory": {"S": "external"}},
+        "ScanIndexForward": request.ascending,
+        "Limit": int(request.params["limit"]),
+    }
+
+    def listing() -> list[str]:
+        return [item["username"]["S"] for item in dynamodb.query(**query)["Items"]]
+
+    return listing
+
+
+@contextlib.contextmanager
+def items_read() -> Any:
+    """The items DynamoDB reads for the Queries sent meanwhile (their ScannedCount), summed."""
+    import botocore.endpoint
+
+    read = [0]
+    send = botocore.endpoint.Endpoint._send
+
+    def spy(endpoint: Any, request: Any) -> Any:
+        response = send(endpoint, request)
+        if request.headers.get("X-Amz-Target", b"").endswith(b".Query"):
+            read[0] += json.loads(response.content).get("ScannedCount", 0)
+        return response
+
+    botocore.endpoint.Endpoint._send = spy
+    try:
+        yield read
+    finally:
+        botocore.endpoint.Endpoint._send = send
+
+
+@dataclass(frozen=True)
+class Timed:
+    app: list[float]
+    floor: list[float]
+    operations: list[str]  # the AWS operations of one app request
+    read: int  # the items its Queries read
+    found: int  # users on its page
+
+
+def time_list(client: Any, stack: Any, token: str, request: ListRequest, warmup: int, runs: int) -> Timed:
+    app_call, floor_call = app_list(client, token, request), floor_list(stack, request)
+    users, page = app_call(), floor_call()
+    if "q" in request.params:
+        if not users or any(request.params["q"] not in user["email"] for user in users):
+            raise SystemExit(f"admin list, {request.name}: found {[u['email'] for u in users]}")
+    elif [user["username"] for user in users] != page:
+        raise SystemExit(f"admin list, {request.name}: the app and a plain Query list different users")
+    interleaved(app_call, floor_call, warmup, lambda: None)
+    with aws_operations() as operations, items_read() as read:
+        app_call()
+    app_times, floor_times = interleaved(app_call, floor_call, runs, lambda: None)
+    return Timed(app_times, floor_times, operations, read[0], len(users))
+
+
+def calls(operations: list[str]) -> str:
+    return ", ".join(f"{name} x{count}" if count > 1 else name for name, count in Counter(operations).items())
+
+
+def admin_list_latency(stack: Any, client: Any) -> tuple[list[Figure], list[str]]:
+    stack.create_user("bench-admin@example.com", "Secret-pass-1", groups=("members", "admins"))
+    token = stack.sign_in("bench-admin@example.com", "Secret-pass-1")["IdToken"]
+    small, large = PEOPLE
+    timed: dict[int, dict[str, Timed]] = {}
+    seeding, seeded = [], 0
+    for step, size in enumerate(PEOPLE):
+        seeding.append(f"{size - seeded:,} in {seed_people(seeded, size):.1f} s")
+        seeded = size
+        timed[size] = {
+            request.name: time_list(client, stack, token, request, LIST_WARMUP[step], request.runs[step])
+            for request in LIST_REQUESTS
+        }
+    per, at = f"@{large // 1000}k/@{small}", f"@{large // 1000}k"
+    figures, floors, notes = [], {}, []
+    for request in LIST_REQUESTS:
+        before, after = timed[small][request.name], timed[large][request.name]
+        figures += [
+            Figure(f"admin {request.name} median {per}", median(after.app), median(before.app)),
+            Figure(f"admin {request.name} p99 {per}", p99(after.app), p99(before.app)),
+            Figure(f"admin {request.name} median {at}", median(after.app), median(after.floor)),
+        ]
+        floors.setdefault(request.index, (before.floor, after.floor))
+        notes.append(
+            f"admin {request.name} ({request.runs[0]} runs @{small:,}, {request.runs[1]} @{large:,}): "
+            f"{calls(after.operations)}; items read {before.read} -> {after.read}, "
+            f"users on the page {before.found} -> {after.found}"
+        )
+    for index, (before, after) in floors.items():
+        figures.append(Figure(f"boto3 Query {index} median {per}", median(after), median(before)))
+    notes.append(f"admin list: external users seeded with BatchWriteItem: {', then '.join(seeding)}")
+    return figures, notes
+
+
 # --- the table ----------------------------------------------------------------------------
 
 
@@ -412,21 +607,33 @@ def milliseconds(seconds: float) -> str:
     return f"{ms:.0f} ms" if ms >= 100 else f"{ms:.1f} ms"
 
 
+LEGEND = (
+    "ratio = app/floor, except in rows '@10k/@100': the same request at 10,000 users (app column) "
+    "over at 100 users (floor column)"
+)
+
+
 def table(figures: list[Figure]) -> str:
-    rows = [f"{'benchmark':<36}{'app':>10}{'floor':>11}{'ratio':>9}"]
+    width = max(36, *(len(figure.name) + 2 for figure in figures))
+    rows = [f"{'benchmark':<{width}}{'app':>10}{'floor':>11}{'ratio':>9}"]
     for figure in figures:
         ratio = figure.app / figure.floor
-        rows.append(f"{figure.name:<36}{milliseconds(figure.app):>10}{milliseconds(figure.floor):>11}{ratio:>9.2f}")
+        rows.append(
+            f"{figure.name:<{width}}{milliseconds(figure.app):>10}{milliseconds(figure.floor):>11}{ratio:>9.2f}"
+        )
     return "\n".join(rows)
 
 
 def main() -> None:
     started = time.perf_counter()
     cold, cold_notes = cold_start()
-    redirect, redirect_notes = redirect_latency()
-    print(table(cold + redirect))
+    with local_app() as (stack, client):
+        redirect, redirect_notes = redirect_latency(stack, client)
+        people, people_notes = admin_list_latency(stack, client)
+    print(table(cold + redirect + people))
+    print(LEGEND)
     print()
-    for note in cold_notes + redirect_notes:
+    for note in cold_notes + redirect_notes + people_notes:
         print(note)
     print(f"took {time.perf_counter() - started:.0f} s")
 
