@@ -5,6 +5,7 @@ from urllib.parse import unquote
 from chalice import Chalice, Response
 
 from chalicelib import (
+    admin_pages,
     audit,
     auth,
     bodies,
@@ -427,6 +428,13 @@ def portal_download(folder_id: str, file_id: str) -> Response:
     viewer = auth.caller(request)
     person = viewer.person if viewer else None
     return web.redirect(collaborators.download_url(person, folder_id, file_id, web.actor(request, person)))
+
+
+@app.route("/admin", methods=["GET"])
+def admin_page() -> Response:
+    request = _request()
+    viewer = admin_pages.admin_viewer(auth.caller(request))
+    return web.html_response(admin_pages.render(viewer, request.query_params or {}, web.site_url(request)))
 
 
 @app.route("/", methods=["GET"])

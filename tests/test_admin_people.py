@@ -186,3 +186,13 @@ def test_deleting_one_user_and_unknown_users(stack, admin):
     assert admin.call("DELETE", f"/api/admin/external-users/{username}").status_code == 204
     assert admin.call("DELETE", f"/api/admin/external-users/{username}").status_code == 404
     assert admin.call("POST", "/api/admin/external-users/delete", {"usernames": []}).status_code == 400
+
+
+def test_the_admin_page_is_for_admins_only(client, stack, member, admin):
+    anonymous = client.http.get("/admin")
+    not_admin = client.http.get("/admin", headers={"Authorization": f"Bearer {member.token}"})
+    allowed = client.http.get("/admin?tab=groups", headers={"Authorization": f"Bearer {admin.token}"})
+
+    assert anonymous.status_code == 302 and "/auth/login" in anonymous.headers["Location"]
+    assert not_admin.status_code == 403
+    assert allowed.status_code == 200 and b"New group" in allowed.body

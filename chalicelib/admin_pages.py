@@ -1,0 +1,45 @@
+"""The admin's pages: external users, collaborators and groups, read through the admin API's modules."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from chalicelib import bodies, collaborators, directory, pages, people
+from chalicelib.auth import Caller
+from chalicelib.errors import Forbidden, LoginRequired
+
+TABS = ("people", "collaborators", "groups")
+
+
+def admin_viewer(viewer: Caller | None) -> Caller:
+    if viewer is None:
+        raise LoginRequired("Sign in to manage external users.")
+    if directory.ADMINS not in viewer.person.groups:
+        raise Forbidden("Only admins can manage external users.", "not_an_admin")
+    return viewer
+
+
+def render(viewer: Caller, params: dict[str, str], site: str) -> str:
+    tab = params.get("tab", "people")
+    if tab not in TABS:
+        tab = "people"
+    context: dict[str, Any] = {"site": site, "viewer": viewer, "tab": tab, "params": params}
+    if tab == "people":
+        query = bodies.people_query(params)
+        found, cursor = people.list_external(query)
+        kept = {k: v for k, v in params.items() if k not in ("cursor", "tab") and v}
+        context.update(
+            query=query,
+            users=[people.describe(p) for p in found],
+            next_page=f"?{urlencode({**kept, 'tab': 'people', 'cursor': cursor})}" if cursor else None,
+        )
+    elif tab == "collaborators":
+        context["collaborators"] = collaborators.collaborators_list()
+        username = params.get("user")
+        if username:
+            _, folders = collaborators.folders_of_user(username)
+            context.update(selected=username, folders=folders)
+    else:
+        context["groups"] = directory.directory_groups()
+    return pages.render("admin.html", **context)

@@ -1,0 +1,70 @@
+// The admin page's actions: each calls the admin API with the session's CSRF token, then reloads.
+(() => {
+  const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+  const site = document.querySelector("[data-site]")?.dataset.site ?? "";
+  const message = document.getElementById("admin-message");
+
+  function show(text) {
+    message.textContent = text;
+    message.hidden = false;
+  }
+
+  async function call(method, path, body) {
+    const init = { method, credentials: "same-origin", headers: { "X-CSRF-Token": csrf, Accept: "application/json" } };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const response = await fetch(site + path, init);
+    const data = response.status === 204 ? null : await response.json().catch(() => null);
+    if (!response.ok) throw new Error(data?.error?.message ?? `The server answered ${response.status}.`);
+    return data;
+  }
+
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("[data-api]");
+    if (!button || (button.dataset.confirm && !window.confirm(button.dataset.confirm))) return;
+    try {
+      await call(button.dataset.api, button.dataset.path);
+      window.location.reload();
+    } catch (error) {
+      show(error.message);
+    }
+  });
+
+  document.addEventListener("submit", async (event) => {
+    const form = event.target.closest("form[data-api-form]");
+    if (!form) return;
+    event.preventDefault();
+    const body = Object.fromEntries(new FormData(form).entries());
+    try {
+      await call(form.dataset.method, form.dataset.path, body);
+      window.location.reload();
+    } catch (error) {
+      show(error.message);
+    }
+  });
+
+  document.querySelector("[data-bulk-delete]")?.addEventListener("click", async () => {
+    const usernames = [...document.querySelectorAll('input[name="selected"]:checked')].map((box) => box.value);
+    if (usernames.length === 0) return show("Select the users to delete first.");
+    const noun = usernames.length === 1 ? "user" : "users";
+    if (!window.confirm(`Delete ${usernames.length} ${noun}? Their accounts and their access end at once.`)) return;
+    try {
+      const result = await call("POST", "/api/admin/external-users/delete", { usernames });
+      if (result.failed.length) {
+        const reasons = result.failed.map((f) => `${f.username}: ${f.message}`).join("; ");
+        sessionStorage.setItem("admin-message", `Deleted ${result.deleted.length}. Not deleted: ${reasons}`);
+      }
+      window.location.reload();
+    } catch (error) {
+      show(error.message);
+    }
+  });
+
+  const kept = sessionStorage.getItem("admin-message");
+  if (kept) {
+    sessionStorage.removeItem("admin-message");
+    show(kept);
+  }
+})();

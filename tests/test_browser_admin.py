@@ -1,0 +1,81 @@
+"""The admin page in a real browser: filter, sort and bulk-delete external users; remove collaborators."""
+
+from __future__ import annotations
+
+import requests
+from conftest import SCREENSHOTS, signed_in
+from test_browser_sign_in import _sign_in
+from test_folders_and_history import _file_in, _folder
+
+
+def _as_admin(page, stack, path: str) -> None:
+    signed_in(stack, "root@example.com", groups=("members", "admins"))
+    page.goto(path)
+    _sign_in(page, "root@example.com")
+
+
+def test_admin_filters_sorts_and_bulk_deletes_external_users(page, served, stack):
+    emails = [f"{name}@bulk-ui.example" for name in ("amy", "ben", "cid")]
+    for email in emails:
+        stack.create_user(email, "Secret-pass-1")
+    _as_admin(page, stack, "/admin")
+    page.wait_for_url(f"{served}/admin")
+    with page.expect_navigation():
+        page.evaluate(
+            "fetch('/api/admin/external-users/sync', {method: 'POST', headers: {'X-CSRF-Token': "
+            "document.querySelector('meta[name=csrf-token]').content}}).then(() => location.reload())"
+        )
+
+    page.get_by_label("Search").fill("@bulk-ui.example")
+    page.get_by_label("Sort by").select_option("signed_up_at")
+    page.get_by_label("Order").select_option("asc")
+    page.get_by_role("button", name="Show").click()
+    rows = page.locator("table.admin-table tbody tr")
+    assert [rows.nth(i).locator("td").nth(2).inner_text() for i in range(rows.count())] == emails
+    page.get_by_label("Order").select_option("desc")
+    page.get_by_role("button", name="Show").click()
+    assert rows.first.locator("td").nth(2).inner_text() == emails[-1]
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "admin-external-users.png"), full_page=True)
+
+    page.get_by_label(f"Select {emails[0]}").check()
+    page.get_by_label(f"Select {emails[2]}").check()
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Delete selected").click()
+
+    assert questions and questions[0].startswith("Delete 2 users?")
+    assert [rows.nth(i).locator("td").nth(2).inner_text() for i in range(rows.count())] == [emails[1]]
+
+
+def test_a_partner_invited_to_a_folder_sees_it_until_an_admin_removes_them(page, chromium, served, stack, member):
+    folder = _folder(member, "Launch plan")
+    _file_in(member, folder["file_id"], "timeline.txt", b"Q1")
+    invitation = member.call("POST", f"/api/files/{folder['file_id']}/collaborators", {"email": "dora@launch.example"})
+    path = "/" + invitation.data["invitation"]["url"].split("/", 3)[3]
+
+    partner = chromium.new_context(base_url=served).new_page()
+    partner.goto(path)
+    partner.get_by_role("link", name="Sign up").click()
+    partner.get_by_label("Email").fill("dora@launch.example")
+    partner.get_by_label("Password").fill("Dora-pass-123")
+    partner.get_by_role("button", name="Sign up").click()
+    partner.get_by_label("Confirmation code").fill(partner.locator("#confirmation-code").inner_text())
+    partner.get_by_role("button", name="Confirm and sign in").click()
+    partner.wait_for_url(f"{served}/portal/folders/{folder['file_id']}")
+    assert partner.get_by_role("link", name="Download timeline.txt").is_visible()
+    partner.goto("/portal")
+    assert partner.get_by_role("link", name="📁 Launch plan").is_visible()
+
+    _as_admin(page, stack, "/admin?tab=collaborators")
+    page.wait_for_url(f"{served}/admin?tab=collaborators")
+    page.get_by_role("link", name="Folders of dora@launch.example").click()
+    page.screenshot(path=str(SCREENSHOTS / "admin-collaborators.png"), full_page=True)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Remove from this folder").click()
+
+    partner.goto("/portal")
+    assert partner.get_by_text("Launch plan").count() == 0
+    assert requests.get(f"{served}/portal/folders/{folder['file_id']}", allow_redirects=False).status_code in (302, 404)
+    partner.context.close()
