@@ -37,23 +37,29 @@ def _folder_for(owner: str, folder_id: str | None) -> str | None:
     return folder_id
 
 
-def create_folder(owner: str, new: NewFolder, actor: Actor) -> FileRecord:
+def _new_item(owner: str, folder_id: str | None, name: str, file_id: str | None = None, **fields: Any) -> FileRecord:
+    """Save a new file or folder (under a fresh id unless given), in a folder or at the top level."""
     now = clock.now()
-    folder_id = _folder_for(owner, new.folder_id)
+    file_id = file_id or uuid.uuid4().hex
     record = FileRecord(
-        file_id=uuid.uuid4().hex,
+        file_id=file_id,
         owner=owner,
-        kind="folder",
         folder_id=folder_id,
         parent=_parent(owner, folder_id),
-        name=new.name,
-        size=0,
-        content_type="folder",
-        status=READY,
+        name=name,
         created_at=now,
         updated_at=now,
+        **{"s3_key": f"files/{file_id}", **fields},
     )
     record.save(condition=FileRecord.file_id.does_not_exist())
+    return record
+
+
+def create_folder(owner: str, new: NewFolder, actor: Actor) -> FileRecord:
+    folder_id = _folder_for(owner, new.folder_id)
+    record = _new_item(
+        owner, folder_id, new.name, kind="folder", size=0, content_type="folder", status=READY, s3_key=None
+    )
     audit.record(record.file_id, "folder_created", actor, name=new.name)
     return record
 
@@ -63,46 +69,23 @@ def create_file(owner: str, new: NewFile) -> tuple[FileRecord, dict[str, Any]]:
     folder_id = _folder_for(owner, new.folder_id)
     file_id = uuid.uuid4().hex
     key = f"files/{file_id}"
-    multipart = storage.needs_multipart(new.size)
-    upload_id = storage.start_multipart(key, new.content_type) if multipart else None
-    now = clock.now()
-    record = FileRecord(
-        file_id=file_id,
-        owner=owner,
-        folder_id=folder_id,
-        parent=_parent(owner, folder_id),
-        name=new.name,
+    upload_id = storage.start_multipart(key, new.content_type) if storage.needs_multipart(new.size) else None
+    record = _new_item(
+        owner,
+        folder_id,
+        new.name,
+        file_id,
         size=new.size,
         content_type=new.content_type,
         status=UPLOADING,
-        s3_key=key,
         upload_id=upload_id,
-        created_at=now,
-        updated_at=now,
     )
-    record.save(condition=FileRecord.file_id.does_not_exist())
     return record, storage.upload_plan(key, new.size, new.content_type, upload_id)
 
 
 def requested_file(folder_id: str, owner: str, new: NewFile) -> FileRecord:
     """A file a recipient sends into a shared folder: listed once its bytes are checked."""
-    now = clock.now()
-    file_id = uuid.uuid4().hex
-    record = FileRecord(
-        file_id=file_id,
-        owner=owner,
-        folder_id=folder_id,
-        parent=_parent(owner, folder_id),
-        name=new.name,
-        size=new.size,
-        content_type=new.content_type,
-        status=UPLOADING,
-        s3_key=f"files/{file_id}",
-        created_at=now,
-        updated_at=now,
-    )
-    record.save(condition=FileRecord.file_id.does_not_exist())
-    return record
+    return _new_item(owner, folder_id, new.name, size=new.size, content_type=new.content_type, status=UPLOADING)
 
 
 def mark_ready(file_id: str, version_id: str, at: datetime) -> None:
