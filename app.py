@@ -47,6 +47,10 @@ def _member():
     return auth.member(_request())
 
 
+def _visitor() -> web.Visitor:
+    return web.visitor(_request())
+
+
 # --- Member API: files ---------------------------------------------------------------
 
 
@@ -363,33 +367,27 @@ def openapi_document() -> Response:
 
 @app.route("/s/{token}", methods=["GET"])
 def landing(token: str) -> Response:
-    request = _request()
-    viewer = auth.caller(request)
-    person = viewer.person if viewer else None
-    link = links.visit(token, person, web.actor(request, person))
+    request, visitor = _request(), _visitor()
+    link = links.visit(token, visitor.person, visitor.actor)
     site = web.site_url(request)
     if link.target.kind == "folder":
         folder, trail, items = links.folder_view(link, web.query(request, "folder"))
-        return web.html_response(pages.folder(link, token, site, viewer, folder, trail, items))
-    return web.html_response(pages.landing(link, token, site, viewer))
+        return web.html_response(pages.folder(link, token, site, visitor.viewer, folder, trail, items))
+    return web.html_response(pages.landing(link, token, site, visitor.viewer))
 
 
 @app.route("/s/{token}/download", methods=["GET"])
 def download(token: str) -> Response:
-    request = _request()
-    viewer = auth.caller(request)
-    person = viewer.person if viewer else None
-    actor = web.actor(request, person)
-    return web.redirect(links.download_url(links.open_link(token, actor), person, actor))
+    visitor = _visitor()
+    link = links.open_link(token, visitor.actor)
+    return web.redirect(links.download_url(link, visitor.person, visitor.actor))
 
 
 @app.route("/s/{token}/files/{file_id}/download", methods=["GET"])
 def download_from_folder(token: str, file_id: str) -> Response:
-    request = _request()
-    viewer = auth.caller(request)
-    person = viewer.person if viewer else None
-    actor = web.actor(request, person)
-    return web.redirect(links.folder_file_url(links.open_link(token, actor), file_id, person, actor))
+    visitor = _visitor()
+    link = links.open_link(token, visitor.actor)
+    return web.redirect(links.folder_file_url(link, file_id, visitor.person, visitor.actor))
 
 
 @app.route("/portal", methods=["GET"])
@@ -404,30 +402,26 @@ def portal() -> Response:
 
 @app.route("/join/{token}", methods=["GET"])
 def join(token: str) -> Response:
-    request = _request()
-    viewer = auth.caller(request)
-    person = viewer.person if viewer else None
-    outcome, folder = collaborators.accept(token, person, web.actor(request, person))
+    request, visitor = _request(), _visitor()
+    outcome, folder = collaborators.accept(token, visitor.person, visitor.actor)
     site = web.site_url(request)
     if outcome == "joined":
         return web.redirect(f"{site}/portal/folders/{folder.file_id}")
-    return web.html_response(pages.join_requested(viewer, folder, site))
+    return web.html_response(pages.join_requested(visitor.viewer, folder, site))
 
 
 @app.route("/portal/folders/{folder_id}", methods=["GET"])
 def portal_folder(folder_id: str) -> Response:
-    request = _request()
-    viewer = auth.caller(request)
-    shared, shown = collaborators.folder_for(viewer.person if viewer else None, folder_id, web.query(request, "folder"))
-    return web.html_response(pages.portal_folder(viewer, shared, shown, files.children(shown), web.site_url(request)))
+    request, visitor = _request(), _visitor()
+    shared, shown = collaborators.folder_for(visitor.person, folder_id, web.query(request, "folder"))
+    items = files.children(shown)
+    return web.html_response(pages.portal_folder(visitor.viewer, shared, shown, items, web.site_url(request)))
 
 
 @app.route("/portal/folders/{folder_id}/files/{file_id}/download", methods=["GET"])
 def portal_download(folder_id: str, file_id: str) -> Response:
-    request = _request()
-    viewer = auth.caller(request)
-    person = viewer.person if viewer else None
-    return web.redirect(collaborators.download_url(person, folder_id, file_id, web.actor(request, person)))
+    visitor = _visitor()
+    return web.redirect(collaborators.download_url(visitor.person, folder_id, file_id, visitor.actor))
 
 
 @app.route("/admin", methods=["GET"])
@@ -482,11 +476,9 @@ def signed_out() -> Response:
 
 def _uploader() -> tuple[Person | None, Actor]:
     """Who sends a version through a link; a browser session must send its CSRF token."""
-    request = _request()
-    viewer = auth.caller(request)
-    auth.check_csrf(request, viewer)
-    person = viewer.person if viewer else None
-    return person, web.actor(request, person)
+    visitor = _visitor()
+    auth.check_csrf(_request(), visitor.viewer)
+    return visitor.person, visitor.actor
 
 
 @app.route("/s/{token}/uploads", methods=["POST"])

@@ -6,14 +6,16 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
 from chalice.app import Request, Response
 
-from chalicelib import pages, storage
+from chalicelib import auth, pages, storage
 from chalicelib.audit import Actor
+from chalicelib.auth import Caller
 from chalicelib.config import get_settings
 from chalicelib.directory import Person
 from chalicelib.errors import HandoverError, LoginRequired, NotAllowed, NotFound
@@ -95,6 +97,23 @@ def site_url(request: Request) -> str:
         return f"https://{host}/{request.context.get('stage', '')}".rstrip("/")
     scheme = request.headers.get("x-forwarded-proto", "http")
     return f"{scheme}://{host}"
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Someone on a recipient's page: signed in (`viewer`) or not, and how the audit names them."""
+
+    viewer: Caller | None
+    actor: Actor
+
+    @property
+    def person(self) -> Person | None:
+        return self.viewer.person if self.viewer else None
+
+
+def visitor(request: Request) -> Visitor:
+    viewer = auth.caller(request)
+    return Visitor(viewer, actor(request, viewer.person if viewer else None))
 
 
 def actor(request: Request, person: Person | None = None) -> Actor:
