@@ -2,7 +2,7 @@
 
 from chalice import Chalice, Response
 
-from chalicelib import audit, auth, bodies, files, links, login, openapi, pages, paging, qr, web
+from chalicelib import audit, auth, bodies, console, files, links, login, openapi, pages, paging, qr, web
 from chalicelib.config import get_settings
 from chalicelib.errors import LoginRequired
 
@@ -208,6 +208,32 @@ def portal() -> Response:
 def home() -> Response:
     request = _request()
     return web.html_response(pages.home(auth.caller(request), web.site_url(request)))
+
+
+# --- Member console (pages; changes go through the API above) -------------------------
+
+
+@app.route("/console", methods=["GET"])
+def console_top() -> Response:
+    request = _request()
+    viewer = console.member_viewer(request)
+    return web.html_response(console.folder_page(viewer, web.site_url(request), None, web.query(request, "cursor")))
+
+
+@app.route("/console/folders/{folder_id}", methods=["GET"])
+def console_folder(folder_id: str) -> Response:
+    request = _request()
+    viewer = console.member_viewer(request)
+    cursor = web.query(request, "cursor")
+    return web.html_response(console.folder_page(viewer, web.site_url(request), folder_id, cursor))
+
+
+@app.route("/console/items/{file_id}", methods=["GET"])
+def console_item(file_id: str) -> Response:
+    request = _request()
+    viewer = console.member_viewer(request)
+    tab, cursor = web.query(request, "tab"), web.query(request, "cursor")
+    return web.html_response(console.item_page(viewer, web.site_url(request), file_id, tab, cursor))
 
 
 # --- Sign-in through the hosted login page --------------------------------------------

@@ -7,9 +7,9 @@ import time
 import uuid
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
-from chalice.app import Request, Response
+from chalice.app import CaseInsensitiveMapping, Request, Response
 
 from chalicelib import pages, storage
 from chalicelib.audit import Actor
@@ -18,11 +18,12 @@ from chalicelib.directory import Person
 from chalicelib.errors import HandoverError, LoginRequired, NotAllowed, NotFound
 
 # Tokens live in URLs: no referrer leaves a page, nothing is cached or indexed.
+# The console's scripts send file bytes straight to S3, so S3 is the one other origin they reach.
+_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
+    "connect-src 'self' {s3}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 _SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
-        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-    ),
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -42,6 +43,16 @@ _PAGE_HINTS = {
     404: "Ask the person who sent it to you for a new link.",
     410: "Ask the person who shared it with you for a new link.",
 }
+
+
+def _s3_origins() -> str:
+    """Where browsers send presigned uploads: the local S3 endpoint, or the bucket's AWS hosts."""
+    settings = get_settings()
+    if settings.s3_endpoint:
+        parts = urlsplit(settings.s3_endpoint)
+        return f"{parts.scheme}://{parts.netloc}"
+    bucket, region = settings.files_bucket, settings.region
+    return f"https://{bucket}.s3.{region}.amazonaws.com https://{bucket}.s3.amazonaws.com"
 
 
 def json_response(body: Any, status: int = 200) -> Response:
@@ -159,11 +170,16 @@ def _own_error_shape(response: Response, request: Request) -> Response:
 def middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
     """Map domain errors to responses, add security headers, and log one line per request."""
     started = time.perf_counter()
+    if "accept" not in request.headers:
+        # No Accept means anything goes (RFC 9110), but Chalice then refuses binary answers:
+        # browsers send none for <a download>, as for a QR code's PNG.
+        request.headers = CaseInsensitiveMapping({**request.headers, "accept": "*/*"})
     try:
         response = get_response(request)
     except HandoverError as error:
         response = error_response(error, request)
     response = _own_error_shape(response, request)
+    response.headers.setdefault("Content-Security-Policy", _CSP.format(s3=_s3_origins()))
     for name, value in _SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     context = request.context or {}
