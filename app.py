@@ -10,6 +10,7 @@ from chalicelib import (
     auth,
     bodies,
     collaborators,
+    console,
     directory,
     files,
     groups,
@@ -435,6 +436,32 @@ def admin_page() -> Response:
 def home() -> Response:
     request = _request()
     return web.html_response(pages.home(auth.caller(request), web.site_url(request)))
+
+
+# --- Member console (pages; changes go through the API above) -------------------------
+
+
+@app.route("/console", methods=["GET"])
+def console_top() -> Response:
+    request = _request()
+    viewer = console.member_viewer(request)
+    return web.html_response(console.folder_page(viewer, web.site_url(request), None, web.query(request, "cursor")))
+
+
+@app.route("/console/folders/{folder_id}", methods=["GET"])
+def console_folder(folder_id: str) -> Response:
+    request = _request()
+    viewer = console.member_viewer(request)
+    cursor = web.query(request, "cursor")
+    return web.html_response(console.folder_page(viewer, web.site_url(request), folder_id, cursor))
+
+
+@app.route("/console/items/{file_id}", methods=["GET"])
+def console_item(file_id: str) -> Response:
+    request = _request()
+    viewer = console.member_viewer(request)
+    tab, cursor = web.query(request, "tab"), web.query(request, "cursor")
+    return web.html_response(console.item_page(viewer, web.site_url(request), file_id, tab, cursor))
 
 
 # --- Sign-in through the hosted login page --------------------------------------------

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
-from chalice.app import Request, Response
+from chalice.app import CaseInsensitiveMapping, Request, Response
 
 from chalicelib import auth, pages, storage
 from chalicelib.audit import Actor
@@ -193,6 +193,10 @@ def _own_error_shape(response: Response, request: Request) -> Response:
 def middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
     """Map domain errors to responses, add security headers, and log one line per request."""
     started = time.perf_counter()
+    if "accept" not in request.headers:
+        # No Accept means anything goes (RFC 9110), but Chalice then refuses binary answers:
+        # browsers send none for <a download>, as for a QR code's PNG.
+        request.headers = CaseInsensitiveMapping({**request.headers, "accept": "*/*"})
     try:
         response = get_response(request)
     except HandoverError as error:

@@ -1,0 +1,298 @@
+"""The member console: the pages where members browse their files, share them and read their history.
+
+Pages only read (through files, links and audit); every change goes through the JSON API,
+called by the pages' scripts with the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
+from chalice.app import Request
+
+from chalicelib import audit, auth, files, links, pages, tokens
+from chalicelib.auth import Caller
+from chalicelib.config import get_settings
+from chalicelib.errors import Forbidden, LoginRequired, NotFound
+from chalicelib.models import EventRecord, FileRecord, LinkRecord
+
+ITEMS_PER_PAGE = 50
+EVENTS_PER_PAGE = 25
+_MAX_DEPTH = 32  # as files.py: folders within folders
+
+DETAILS, VERSIONS, LINKS, HISTORY = "details", "versions", "links", "history"
+_TAB_TITLES = {DETAILS: "Details", VERSIONS: "Versions", LINKS: "External links", HISTORY: "History"}
+
+_EVENT_TITLES = {
+    "folder_created": "Folder created",
+    "file_uploaded": "File uploaded",
+    "renamed": "Renamed",
+    "file_deleted": "Deleted",
+    "link_created": "Link created",
+    "link_changed": "Link changed",
+    "link_revoked": "Link revoked",
+    "link_opened": "Link opened",
+    "link_downloaded": "Downloaded",
+    "login_required": "Asked to sign in",
+    "access_granted": "Access granted",
+    "access_refused": "Access refused",
+}
+
+
+@dataclass(frozen=True)
+class Crumb:
+    """One step of the way from the member's top level down to a folder or item."""
+
+    name: str
+    href: str
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    """One row of the External links tab."""
+
+    token: str
+    url: str
+    qr_svg: str
+    qr_png: str
+    status: str  # links.ACTIVE, EXPIRED or REVOKED
+    valid_until: datetime | None
+    revoked_at: datetime | None
+    allow_upload: bool
+    require_login: bool
+    recipients: list[str]
+    groups: list[str]
+    downloads: int
+    created_at: datetime
+
+    @property
+    def open_to_anyone(self) -> bool:
+        """A working link that anyone holding it can open: the console warns about it."""
+        return self.status == links.ACTIVE and not self.require_login
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One line of the History tab."""
+
+    at: datetime
+    title: str
+    detail: str
+    valid_until: datetime | None  # of a link created or changed
+    who: str
+    ip: str
+    browser: str
+    user_agent: str
+    link: str  # the token's first 8 characters, never the whole token
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of a file in the Versions tab (only the current one until versions are listed)."""
+
+    label: str
+    size: int
+    updated_at: datetime
+    current: bool
+
+
+def member_viewer(request: Request) -> Caller:
+    """The signed-in member: anonymous visitors are sent to sign in, anyone else gets a 403 page."""
+    viewer = auth.caller(request)
+    if viewer is None:
+        raise LoginRequired("Sign in to see your files.")
+    if not viewer.person.is_member:
+        raise Forbidden(
+            f"The console is for members of the team, and {viewer.person.label} is not one. "
+            "Files shared with you are in your list of shared files at /portal.",
+            "not_a_member",
+        )
+    return viewer
+
+
+def folder_page(viewer: Caller, site: str, folder_id: str | None, cursor: str | None) -> str:
+    """The member's top level (folder_id None) or one of their folders: what it holds, newest first,
+    folders before files on each page."""
+    owner = viewer.person.sub
+    folder = _owned_folder(owner, folder_id) if folder_id is not None else None
+    page, next_cursor = files.list_files(owner, ITEMS_PER_PAGE, cursor, folder.file_id if folder else "root")
+    items = sorted(page, key=lambda item: not item.is_folder)  # stable: each kind stays newest first
+    here = f"{site}/console/folders/{folder.file_id}" if folder else f"{site}/console"
+    return pages.render(
+        "console/folder.html",
+        site=site,
+        viewer=viewer,
+        folder=folder,
+        trail=_trail(site, folder) if folder else [],
+        items=items,
+        more=f"{here}?{urlencode({'cursor': next_cursor})}" if next_cursor else None,
+        first_page=here if cursor else None,
+    )
+
+
+def item_page(viewer: Caller, site: str, file_id: str, tab: str | None, cursor: str | None) -> str:
+    """The detail manager of a file or folder: one tab at a time, each a plain link."""
+    item = files.owned_file(viewer.person.sub, file_id)
+    tabs = [DETAILS] + ([] if item.is_folder else [VERSIONS]) + [LINKS, HISTORY]
+    shown = tab if tab in tabs else DETAILS
+    here = f"{site}/console/items/{item.file_id}"
+    context = {
+        "site": site,
+        "viewer": viewer,
+        "item": item,
+        "trail": _trail(site, item),
+        "back": f"{site}/console/folders/{item.folder_id}" if item.folder_id else f"{site}/console",
+        "tabs": [(name, _TAB_TITLES[name], f"{here}?tab={name}") for name in tabs],
+        "tab": shown,
+        "here": here,
+        "max_link_days": get_settings().max_link_days,
+    }
+    if shown == DETAILS and item.is_folder:
+        context["holds"] = len(files.children(item))
+    elif shown == VERSIONS:
+        context["versions"] = versions_of(item)
+    elif shown == LINKS:
+        context["links"] = [link_row(link, site) for link in links.links_of_file(item)]
+    elif shown == HISTORY:
+        events, next_cursor = audit.events_of(item.file_id, EVENTS_PER_PAGE, cursor)
+        context["events"] = [event_row(event) for event in events]
+        context["older"] = f"{here}?{urlencode({'tab': HISTORY, 'cursor': next_cursor})}" if next_cursor else None
+        context["newest"] = f"{here}?tab={HISTORY}" if cursor else None
+    return pages.render("console/item.html", **context)
+
+
+def _owned_folder(owner: str, folder_id: str) -> FileRecord:
+    folder = files.owned_file(owner, folder_id)
+    if not folder.is_folder:
+        raise NotFound("No such folder.", "folder_not_found")
+    return folder
+
+
+def _trail(site: str, item: FileRecord) -> list[Crumb]:
+    """The folders above an item, top first, the item itself last."""
+    steps = [Crumb(item.name, _href(site, item))]
+    current = item
+    while current.folder_id and len(steps) <= _MAX_DEPTH:
+        parent = files.get_item(current.folder_id)
+        if parent is None or parent.owner != item.owner:
+            break
+        steps.append(Crumb(parent.name, _href(site, parent)))
+        current = parent
+    return list(reversed(steps))
+
+
+def _href(site: str, item: FileRecord) -> str:
+    return f"{site}/console/folders/{item.file_id}" if item.is_folder else f"{site}/console/items/{item.file_id}"
+
+
+def versions_of(item: FileRecord) -> list[Version]:
+    """A file's versions, newest first. For now the current one; earlier ones come with their API."""
+    return [Version(label="Current version", size=item.size, updated_at=item.updated_at, current=True)]
+
+
+def link_row(link: LinkRecord, site: str) -> LinkRow:
+    token = tokens.token_for(link.link_id)
+    return LinkRow(
+        token=token,
+        url=f"{site}/s/{token}",
+        qr_svg=f"{site}/api/links/{token}/qr.svg",
+        qr_png=f"{site}/api/links/{token}/qr.png",
+        status=links.status(link),
+        valid_until=link.valid_until,
+        revoked_at=link.revoked_at,
+        allow_upload=link.allow_upload,
+        require_login=link.require_login,
+        recipients=list(link.recipients),
+        groups=list(link.groups),
+        downloads=int(link.downloads or 0),
+        created_at=link.created_at,
+    )
+
+
+def event_row(event: EventRecord) -> EventRow:
+    described = audit.describe(event)
+    user_agent = described["user_agent"] or ""
+    return EventRow(
+        at=event.at,
+        title=_EVENT_TITLES.get(described["kind"], described["kind"].replace("_", " ").capitalize()),
+        detail=_event_detail(described["kind"], described["detail"]),
+        valid_until=_moment(described["detail"].get("valid_until")),
+        who=who_label(described["who"]),
+        ip=described["ip"] or "",
+        browser=browser_of(user_agent),
+        user_agent=user_agent,
+        link=described["link"] or "",
+    )
+
+
+def _event_detail(kind: str, detail: dict) -> str:
+    if kind == "renamed":
+        return f"from “{detail.get('old_name', '')}” to “{detail.get('name', '')}”"
+    if kind == "link_downloaded" and detail.get("file"):
+        return str(detail["file"])
+    if kind == "link_revoked" and detail.get("reason") == "file_deleted":
+        return "because the item was deleted"
+    if kind in ("link_created", "link_changed"):
+        parts = ["no end date" if detail.get("valid_until") == "never" else ""]
+        parts.append("upload allowed" if detail.get("allow_upload") else "")
+        parts.append("login required" if detail.get("require_login") else "open to anyone")
+        named = list(detail.get("recipients") or []) + [f"group {g}" for g in detail.get("groups") or []]
+        parts.append(f"for {', '.join(named)}" if named else "")
+        return " · ".join(part for part in parts if part)
+    if kind == "file_uploaded" and detail.get("size"):
+        return pages.filesize(int(detail["size"]))
+    return ""
+
+
+def _moment(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value and value != "never" else None
+    except ValueError:
+        return None
+
+
+def who_label(who: str) -> str:
+    """`member:<email>` and `email:<address>` as the address; `anonymous` in words."""
+    if who == "anonymous":
+        return "Anyone (not signed in)"
+    kind, _, name = who.partition(":")
+    return f"{name} (member)" if kind == "member" else name or who
+
+
+_BROWSERS = (
+    ("Edge", re.compile(r"Edg(?:e|A|iOS)?/(\d+)")),
+    ("Opera", re.compile(r"OPR/(\d+)")),
+    ("Firefox", re.compile(r"(?:Firefox|FxiOS)/(\d+)")),
+    ("Chrome", re.compile(r"(?:Chrome|CriOS)/(\d+)")),
+    ("Safari", re.compile(r"Version/(\d+)[\d.]* (?:Mobile/\S+ )?Safari/")),
+    ("curl", re.compile(r"^curl/([\d.]+)")),
+    ("Python", re.compile(r"python-requests/([\d.]+)")),
+)
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def browser_of(user_agent: str) -> str:
+    """A short name for a User-Agent, such as "Chrome 131 on Windows"; the whole string stays in the page."""
+    if not user_agent:
+        return ""
+    name = next(
+        (f"{label} {found.group(1)}" for label, pattern in _BROWSERS if (found := pattern.search(user_agent))),
+        None,
+    )
+    if name and "Headless" in user_agent:
+        name += " (headless)"
+    system = next((label for needle, label in _SYSTEMS if needle in user_agent), None)
+    if name is None:
+        return user_agent[:40]
+    return f"{name} on {system}" if system else name

@@ -1,0 +1,74 @@
+// The member API as the console's scripts call it: the session cookie plus its CSRF token,
+// and readable errors. Also the few helpers every console script shares.
+
+const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+// The site's base URL (on API Gateway's own domain it ends with the stage).
+export const site = document.querySelector("[data-site]")?.dataset.site ?? "";
+
+export class ApiError extends Error {
+  constructor(message, status, code) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export async function api(method, path, body) {
+  const headers = { Accept: "application/json", "X-CSRF-Token": csrf };
+  const init = { method, headers, credentials: "same-origin" };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(`${site}${path}`, init);
+  } catch {
+    throw new ApiError("The server could not be reached. Check your connection and try again.", 0, "network");
+  }
+  if (response.status === 204) return null;
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    // Not JSON: the status says enough.
+  }
+  if (!response.ok) {
+    const error = data?.error;
+    if (response.status === 401) {
+      throw new ApiError("Your session has ended. Reload the page to sign in again.", 401, "unauthorized");
+    }
+    throw new ApiError(error?.message ?? `The server answered ${response.status}.`, response.status, error?.code);
+  }
+  return data;
+}
+
+export function showMessage(text, kind = "error") {
+  const box = document.getElementById("console-message");
+  if (!box) return;
+  box.textContent = text;
+  box.dataset.kind = kind;
+  box.hidden = false;
+  box.scrollIntoView({ block: "nearest", behavior: "smooth" });
+}
+
+export function formatBytes(size) {
+  let value = size;
+  for (const unit of ["bytes", "KB", "MB", "GB", "TB"]) {
+    if (value < 1000 || unit === "TB") return unit === "bytes" ? `${Math.floor(value)} bytes` : `${value.toFixed(1)} ${unit}`;
+    value /= 1000;
+  }
+  return `${size} bytes`;
+}
+
+// A yes/no question in the page's own dialog; resolves to true when confirmed.
+export function confirmAction(message, confirmLabel) {
+  const dialog = document.getElementById("confirm-dialog");
+  dialog.querySelector("[data-confirm-message]").textContent = message;
+  dialog.querySelector("[data-confirm-button]").textContent = confirmLabel;
+  dialog.returnValue = "";
+  dialog.showModal();
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });
+  });
+}
