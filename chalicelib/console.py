@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from chalice.app import Request
 
-from chalicelib import audit, auth, files, links, pages, tokens
+from chalicelib import audit, auth, files, links, pages, tokens, versions
 from chalicelib.auth import Caller
 from chalicelib.config import get_settings
 from chalicelib.errors import Forbidden, LoginRequired, NotFound
@@ -91,12 +91,14 @@ class EventRow:
 
 @dataclass(frozen=True)
 class Version:
-    """One version of a file in the Versions tab (only the current one until versions are listed)."""
+    """One version of a file in the Versions tab."""
 
-    label: str
+    name: str
     size: int
-    updated_at: datetime
+    uploaded_at: datetime
+    uploaded_by: str
     current: bool
+    download_url: str
 
 
 def member_viewer(request: Request) -> Caller:
@@ -153,7 +155,7 @@ def item_page(viewer: Caller, site: str, file_id: str, tab: str | None, cursor: 
     if shown == DETAILS and item.is_folder:
         context["holds"] = len(files.children(item))
     elif shown == VERSIONS:
-        context["versions"] = versions_of(item)
+        context["versions"] = versions_of(item, site)
     elif shown == LINKS:
         context["links"] = [link_row(link, site) for link in links.links_of_file(item)]
     elif shown == HISTORY:
@@ -188,9 +190,20 @@ def _href(site: str, item: FileRecord) -> str:
     return f"{site}/console/folders/{item.file_id}" if item.is_folder else f"{site}/console/items/{item.file_id}"
 
 
-def versions_of(item: FileRecord) -> list[Version]:
-    """A file's versions, newest first. For now the current one; earlier ones come with their API."""
-    return [Version(label="Current version", size=item.size, updated_at=item.updated_at, current=True)]
+def versions_of(item: FileRecord, site: str) -> list[Version]:
+    """A file's latest versions, newest first, each downloadable by the member."""
+    found, _ = versions.list_versions(item, 50, None)
+    return [
+        Version(
+            name=v.name,
+            size=v.size,
+            uploaded_at=v.uploaded_at,
+            uploaded_by=v.uploaded_by,
+            current=v.version_id == item.version_id,
+            download_url=f"{site}/api/files/{item.file_id}/versions/{v.version_id}/download",
+        )
+        for v in found
+    ]
 
 
 def link_row(link: LinkRecord, site: str) -> LinkRow:

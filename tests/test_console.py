@@ -95,7 +95,8 @@ def test_the_detail_manager_has_a_tab_per_view_and_versions_only_for_files(membe
     for tab in ("Details", "Versions", "External links", "History"):
         assert f">{tab}</a>" in file_page
     assert ">Versions</a>" not in folder_page and ">External links</a>" in folder_page
-    assert "Current version" in versions and "13 bytes" in versions
+    assert "tabs.txt" in versions and "served by links" in versions and "13 bytes" in versions
+    assert "member:alice@example.com" in versions and "/versions/" in versions
     # An unknown tab, or Versions of a folder, shows the details.
     assert 'aria-current="page">Details</a>' in _page(member, f"/console/items/{folder['file_id']}?tab=versions")
 
