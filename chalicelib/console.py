@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from chalice.app import Request
 
-from chalicelib import audit, auth, files, links, pages, tokens, versions
+from chalicelib import audit, auth, collaborators, files, links, pages, tokens, versions
 from chalicelib.auth import Caller
 from chalicelib.config import get_settings
 from chalicelib.errors import Forbidden, LoginRequired, NotFound
@@ -23,8 +23,14 @@ ITEMS_PER_PAGE = 50
 EVENTS_PER_PAGE = 25
 _MAX_DEPTH = 32  # as files.py: folders within folders
 
-DETAILS, VERSIONS, LINKS, HISTORY = "details", "versions", "links", "history"
-_TAB_TITLES = {DETAILS: "Details", VERSIONS: "Versions", LINKS: "External links", HISTORY: "History"}
+DETAILS, VERSIONS, LINKS, COLLABORATORS, HISTORY = "details", "versions", "links", "collaborators", "history"
+_TAB_TITLES = {
+    DETAILS: "Details",
+    VERSIONS: "Versions",
+    LINKS: "External links",
+    COLLABORATORS: "Collaborators",
+    HISTORY: "History",
+}
 
 _EVENT_TITLES = {
     "folder_created": "Folder created",
@@ -138,7 +144,7 @@ def folder_page(viewer: Caller, site: str, folder_id: str | None, cursor: str | 
 def item_page(viewer: Caller, site: str, file_id: str, tab: str | None, cursor: str | None) -> str:
     """The detail manager of a file or folder: one tab at a time, each a plain link."""
     item = files.owned_file(viewer.person.sub, file_id)
-    tabs = [DETAILS] + ([] if item.is_folder else [VERSIONS]) + [LINKS, HISTORY]
+    tabs = [DETAILS, LINKS, COLLABORATORS, HISTORY] if item.is_folder else [DETAILS, VERSIONS, LINKS, HISTORY]
     shown = tab if tab in tabs else DETAILS
     here = f"{site}/console/items/{item.file_id}"
     context = {
@@ -158,6 +164,8 @@ def item_page(viewer: Caller, site: str, file_id: str, tab: str | None, cursor: 
         context["versions"] = versions_of(item, site)
     elif shown == LINKS:
         context["links"] = [link_row(link, site) for link in links.links_of_file(item)]
+    elif shown == COLLABORATORS:
+        context.update(collaborators.of_folder(viewer.person.sub, item.file_id))
     elif shown == HISTORY:
         events, next_cursor = audit.events_of(item.file_id, EVENTS_PER_PAGE, cursor)
         context["events"] = [event_row(event) for event in events]

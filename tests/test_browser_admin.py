@@ -52,8 +52,16 @@ def test_admin_filters_sorts_and_bulk_deletes_external_users(page, served, stack
 def test_a_partner_invited_to_a_folder_sees_it_until_an_admin_removes_them(page, chromium, served, stack, member):
     folder = _folder(member, "Launch plan")
     _file_in(member, folder["file_id"], "timeline.txt", b"Q1")
-    invitation = member.call("POST", f"/api/files/{folder['file_id']}/collaborators", {"email": "dora@launch.example"})
-    path = "/" + invitation.data["invitation"]["url"].split("/", 3)[3]
+
+    owner = chromium.new_context(base_url=served).new_page()
+    owner.goto(f"/console/items/{folder['file_id']}?tab=collaborators")
+    _sign_in(owner, "alice@example.com")
+    owner.get_by_label("Email").fill("dora@launch.example")
+    owner.get_by_role("button", name="Invite").click()
+    invitation = owner.locator("[data-invitation-url]")
+    invitation.wait_for()
+    path = "/" + invitation.inner_text().split("/", 3)[3]
+    owner.screenshot(path=str(SCREENSHOTS / "console-collaborators.png"), full_page=True)
 
     partner = chromium.new_context(base_url=served).new_page()
     partner.goto(path)
@@ -67,6 +75,8 @@ def test_a_partner_invited_to_a_folder_sees_it_until_an_admin_removes_them(page,
     assert partner.get_by_role("link", name="Download timeline.txt").is_visible()
     partner.goto("/portal")
     assert partner.get_by_role("link", name="📁 Launch plan").is_visible()
+    owner.reload()
+    assert owner.get_by_role("cell", name="dora@launch.example").is_visible()
 
     _as_admin(page, stack, "/admin?tab=collaborators")
     page.wait_for_url(f"{served}/admin?tab=collaborators")
@@ -78,4 +88,5 @@ def test_a_partner_invited_to_a_folder_sees_it_until_an_admin_removes_them(page,
     partner.goto("/portal")
     assert partner.get_by_text("Launch plan").count() == 0
     assert requests.get(f"{served}/portal/folders/{folder['file_id']}", allow_redirects=False).status_code in (302, 404)
-    partner.context.close()
+    for context in (owner.context, partner.context):
+        context.close()

@@ -1,0 +1,60 @@
+// The Collaborators tab: invite by email, make a join link, answer requests, remove people.
+import { api, confirmAction, showMessage } from "./console-api.js";
+
+const shown = document.querySelector("[data-invitation]");
+
+function showInvitation(text, url) {
+  shown.querySelector("[data-invitation-text]").textContent = text;
+  shown.querySelector("[data-invitation-url]").textContent = url;
+  shown.querySelector("[data-copy]").dataset.copy = url;
+  shown.hidden = false;
+}
+
+document.querySelector("form[data-invite]")?.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const email = form.elements.email.value.trim();
+  try {
+    const { invitation } = await api("POST", form.dataset.path, { email, role: form.elements.role.value });
+    showInvitation(`Send this invitation link to ${email}. Only they can use it, after signing in or signing up.`, invitation.url);
+    form.reset();
+  } catch (error) {
+    showMessage(`The invitation could not be made: ${error.message}`);
+  }
+});
+
+document.querySelector("[data-join-link]")?.addEventListener("click", async (event) => {
+  try {
+    const { join_link: link } = await api("POST", event.currentTarget.dataset.path, {});
+    showInvitation("Whoever opens this join link and signs in asks to join; you approve or decline here.", link.url);
+  } catch (error) {
+    showMessage(`The join link could not be made: ${error.message}`);
+  }
+});
+
+for (const button of document.querySelectorAll("[data-collaborator-answer]")) {
+  button.addEventListener("click", async () => {
+    try {
+      await api("POST", button.dataset.path, { approve: Boolean(button.dataset.approve) });
+      window.location.reload();
+    } catch (error) {
+      showMessage(error.message);
+    }
+  });
+}
+
+for (const button of document.querySelectorAll("[data-collaborator-remove]")) {
+  button.addEventListener("click", async () => {
+    if (!(await confirmAction("Remove this collaborator from the folder?", "Remove"))) return;
+    try {
+      await api("DELETE", button.dataset.path);
+      window.location.reload();
+    } catch (error) {
+      showMessage(error.message);
+    }
+  });
+}
+
+for (const control of document.querySelectorAll("[data-invite] button, [data-join-link], [data-collaborator-answer], [data-collaborator-remove]")) {
+  control.disabled = false;
+}
