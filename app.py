@@ -415,8 +415,9 @@ def join(token: str) -> Response:
 def portal_folder(folder_id: str) -> Response:
     request, visitor = _request(), _visitor()
     shared, shown = collaborators.folder_for(visitor.person, folder_id, web.query(request, "folder"))
+    role = collaborators.role_in(visitor.person, folder_id)
     items = files.children(shown)
-    return web.html_response(pages.portal_folder(visitor.viewer, shared, shown, items, web.site_url(request)))
+    return web.html_response(pages.portal_folder(visitor.viewer, shared, shown, items, role, web.site_url(request)))
 
 
 @app.route("/portal/folders/{folder_id}/files/{file_id}/download", methods=["GET"])
@@ -511,19 +512,41 @@ def _uploader() -> tuple[Person | None, Actor]:
 @app.route("/s/{token}/uploads", methods=["POST"])
 def start_upload(token: str) -> Response:
     person, actor = _uploader()
-    return web.json_response({"upload": uploads.start(token, _request().raw_body, person, actor)}, 201)
+    inbox = uploads.through_link(token, person, actor)
+    return web.json_response({"upload": uploads.start(inbox, _request().raw_body, actor)}, 201)
 
 
 @app.route("/s/{token}/uploads/{upload_id}/plan", methods=["POST"])
 def renew_recipient_upload(token: str, upload_id: str) -> Response:
     person, actor = _uploader()
-    return web.json_response({"upload": uploads.renew(token, upload_id, person, actor)})
+    return web.json_response({"upload": uploads.renew(uploads.through_link(token, person, actor), upload_id, actor)})
 
 
 @app.route("/s/{token}/uploads/{upload_id}/complete", methods=["POST"])
 def complete_upload(token: str, upload_id: str) -> Response:
     person, actor = _uploader()
-    return web.json_response({"upload": uploads.complete(token, upload_id, person, actor)})
+    inbox = uploads.through_link(token, person, actor)
+    return web.json_response({"upload": uploads.complete(inbox, upload_id, actor)})
+
+
+@app.route("/portal/folders/{folder_id}/uploads", methods=["POST"])
+def start_folder_upload(folder_id: str) -> Response:
+    person, actor = _uploader()
+    inbox = collaborators.inbox(person, folder_id)
+    return web.json_response({"upload": uploads.start(inbox, _request().raw_body, actor)}, 201)
+
+
+@app.route("/portal/folders/{folder_id}/uploads/{upload_id}/plan", methods=["POST"])
+def renew_folder_upload(folder_id: str, upload_id: str) -> Response:
+    person, actor = _uploader()
+    return web.json_response({"upload": uploads.renew(collaborators.inbox(person, folder_id), upload_id, actor)})
+
+
+@app.route("/portal/folders/{folder_id}/uploads/{upload_id}/complete", methods=["POST"])
+def complete_folder_upload(folder_id: str, upload_id: str) -> Response:
+    person, actor = _uploader()
+    inbox = collaborators.inbox(person, folder_id)
+    return web.json_response({"upload": uploads.complete(inbox, upload_id, actor)})
 
 
 @app.route("/static/{name}", methods=["GET"])

@@ -12,11 +12,11 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib import audit, clock, directory, files, storage, tokens
+from chalicelib import audit, clock, directory, files, storage, tokens, uploads
 from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.directory import Person, normalise_email
-from chalicelib.errors import BadRequest, Conflict, LoginRequired, NotAllowed, NotFound
+from chalicelib.errors import BadRequest, Conflict, Forbidden, LoginRequired, NotAllowed, NotFound
 from chalicelib.models import CollaborationRecord, FileRecord, InvitationRecord, PersonRecord
 
 ROLES = ("view", "upload")
@@ -232,13 +232,38 @@ def folders_of(person: Person) -> list[tuple[FileRecord, str]]:
     return sorted(found.values(), key=lambda pair: pair[0].name.lower())
 
 
-def folder_for(person: Person | None, folder_id: str, item_id: str | None = None) -> tuple[FileRecord, FileRecord]:
-    """A collaborated folder (or a folder/file inside it) a person may see: (shared folder, item)."""
+def _shared_with(person: Person | None, folder_id: str) -> tuple[FileRecord, str]:
+    """A folder a person collaborates on, and their role there."""
     if person is None:
         raise LoginRequired("Sign in to see this folder.")
-    shared = dict((f.file_id, f) for f, _ in folders_of(person)).get(folder_id)
-    if shared is None:
+    found = {f.file_id: (f, role) for f, role in folders_of(person)}.get(folder_id)
+    if found is None:
         raise NotFound("No such folder among those shared with you.", "folder_not_found")
+    return found
+
+
+def role_in(person: Person | None, folder_id: str) -> str:
+    return _shared_with(person, folder_id)[1]
+
+
+def inbox(person: Person | None, folder_id: str) -> uploads.Inbox:
+    """Where a collaborator with the upload role sends new files: the shared folder."""
+    shared, role = _shared_with(person, folder_id)
+    if role != "upload":
+        raise Forbidden("You can view this folder, not add files to it.", "upload_not_allowed")
+    return uploads.Inbox(
+        file_id=shared.file_id,
+        into_folder=True,
+        owner=shared.owner,
+        channel=f"folder:{shared.file_id}:{person.email}",
+        link_id=None,
+        seconds=get_settings().presign_seconds,
+    )
+
+
+def folder_for(person: Person | None, folder_id: str, item_id: str | None = None) -> tuple[FileRecord, FileRecord]:
+    """A collaborated folder (or a folder/file inside it) a person may see: (shared folder, item)."""
+    shared, _ = _shared_with(person, folder_id)
     if item_id in (None, folder_id):
         return shared, shared
     item = files.get_item(item_id)

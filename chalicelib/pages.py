@@ -75,9 +75,11 @@ def portal(viewer: Caller, released: list[LinkRecord], folders: list[tuple[FileR
     return render("portal.html", site=site, viewer=viewer, items=items, folders=folders)
 
 
-def portal_folder(viewer: Caller, shared: FileRecord, shown: FileRecord, items: list[FileRecord], site: str) -> str:
-    """A folder a collaborator works on (or a folder inside it)."""
-    return render("portal_folder.html", site=site, viewer=viewer, shared=shared, folder=shown, items=items)
+def portal_folder(
+    viewer: Caller, shared: FileRecord, shown: FileRecord, items: list[FileRecord], role: str, site: str
+) -> str:
+    """A folder a collaborator works on (or a folder inside it); with the upload role, a way to add files."""
+    return render("portal_folder.html", site=site, viewer=viewer, shared=shared, folder=shown, items=items, role=role)
 
 
 def join_requested(viewer: Caller | None, folder: FileRecord, site: str) -> str:

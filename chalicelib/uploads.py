@@ -22,6 +22,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -44,16 +45,43 @@ _UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 _CLAIM_SECONDS = 120
 
 
-def start(token: str, raw_body: bytes | None, person: Person | None, actor: Actor) -> dict[str, Any]:
-    """Begin an upload through a link: record it and hand out the presigned plan for its bytes."""
+@dataclass(frozen=True)
+class Inbox:
+    """Where uploads land and through what: a link, or a collaborator's folder.
+
+    A file gets new versions; a folder gets new files (a file request). An upload is
+    continued and completed only through the channel that started it.
+    """
+
+    file_id: str
+    into_folder: bool
+    owner: str
+    channel: str  # the link's id, or "folder:<id>" for collaborators
+    link_id: str | None  # for the audit trail and versions: the link, if one was used
+    seconds: int  # how long presigned URLs may live
+
+
+def through_link(token: str, person: Person | None, actor: Actor) -> Inbox:
+    """The inbox of a link, if it works now, lets this visitor in and accepts uploads."""
     link = _upload_link(token, person, actor)
-    with _refusals(link, actor):
+    return Inbox(
+        file_id=link.file_id,
+        into_folder=link.target.kind == "folder",
+        owner=link.owner,
+        channel=link.link_id,
+        link_id=link.link_id,
+        seconds=links.presign_seconds(link),
+    )
+
+
+def start(inbox: Inbox, raw_body: bytes | None, actor: Actor) -> dict[str, Any]:
+    """Begin an upload: record it and hand out the presigned plan for its bytes."""
+    with _refusals(inbox, actor):
         new = bodies.new_file(raw_body)
-        seconds = links.presign_seconds(link)
+        seconds = inbox.seconds
         upload_id = secrets.token_urlsafe(16)
         multipart = storage.needs_multipart(new.size)
-        # A folder link takes new files into its folder (a file request); a file link, versions.
-        file_id = files.requested_file(link.file_id, link.owner, new).file_id if _into_folder(link) else link.file_id
+        file_id = files.requested_file(inbox.file_id, inbox.owner, new).file_id if inbox.into_folder else inbox.file_id
         file_key = f"files/{file_id}"
         s3_upload_id = (
             storage.start_multipart(file_key, new.content_type, {"upload-id": upload_id}) if multipart else None
@@ -62,7 +90,7 @@ def start(token: str, raw_body: bytes | None, person: Person | None, actor: Acto
         upload = UploadRecord(
             upload_id=upload_id,
             file_id=file_id,
-            link_id=link.link_id,
+            link_id=inbox.channel,
             name=new.name,
             size=new.size,
             content_type=new.content_type,
@@ -79,28 +107,26 @@ def start(token: str, raw_body: bytes | None, person: Person | None, actor: Acto
         detail = {"upload_id": upload_id, "name": new.name, "size": new.size, "multipart": multipart}
         with transaction() as write:
             write.save(upload, condition=UploadRecord.upload_id.does_not_exist())
-            write.save(audit.event(link.file_id, "upload_started", actor, link.link_id, **detail))
+            write.save(audit.event(inbox.file_id, "upload_started", actor, inbox.link_id, **detail))
         return _plan(upload, seconds)
 
 
-def renew(token: str, upload_id: str, person: Person | None, actor: Actor) -> dict[str, Any]:
+def renew(inbox: Inbox, upload_id: str, actor: Actor) -> dict[str, Any]:
     """A fresh plan for an unfinished upload: new URLs, and only for the parts S3 lacks (resume)."""
-    link = _upload_link(token, person, actor)
-    with _refusals(link, actor, upload_id):
-        upload = _upload_of(link, upload_id)
+    with _refusals(inbox, actor, upload_id):
+        upload = _upload_of(inbox, upload_id)
         _still_open(upload)
-        return _plan(upload, links.presign_seconds(link))
+        return _plan(upload, inbox.seconds)
 
 
-def complete(token: str, upload_id: str, person: Person | None, actor: Actor) -> dict[str, Any]:
+def complete(inbox: Inbox, upload_id: str, actor: Actor) -> dict[str, Any]:
     """Record the upload as the file's newest version, once S3 shows its bytes as announced.
 
     Never on the browser's word: the server checks the size (and, for multipart, that
     every part is there), makes the version itself, and only then writes it down.
     """
-    link = _upload_link(token, person, actor)
-    with _refusals(link, actor, upload_id):
-        upload = _upload_of(link, upload_id)
+    with _refusals(inbox, actor, upload_id):
+        upload = _upload_of(inbox, upload_id)
         if upload.status == COMPLETED:
             return describe(upload)
         taking_over = _claim(upload)
@@ -118,7 +144,7 @@ def complete(token: str, upload_id: str, person: Person | None, actor: Actor) ->
             upload.size,
             upload.content_type,
             Actor(upload.actor, upload.ip, upload.user_agent),
-            link_id=upload.link_id,
+            link_id=inbox.link_id,
             upload_id=upload.upload_id,
         )
         detail = {"upload_id": upload.upload_id, "version_id": version.version_id, "size": upload.size}
@@ -134,11 +160,11 @@ def complete(token: str, upload_id: str, person: Person | None, actor: Actor) ->
                     condition=UploadRecord.status == COMPLETING,
                 )
                 write.save(version, condition=VersionRecord.version_key.does_not_exist())
-                write.save(audit.event(upload.file_id, "upload_completed", actor, upload.link_id, **detail))
+                write.save(audit.event(upload.file_id, "upload_completed", actor, inbox.link_id, **detail))
         except TransactWriteError:
             raise Conflict("Another request completed this upload meanwhile.", "upload_completing") from None
     upload.status, upload.version_id, upload.updated_at = COMPLETED, version.version_id, version.uploaded_at
-    if _into_folder(link):
+    if inbox.into_folder:
         files.mark_ready(upload.file_id, version.version_id, version.uploaded_at)
     else:
         versions.publish(version)
@@ -161,10 +187,6 @@ def describe(upload: UploadRecord) -> dict[str, Any]:
 
 
 # --- the steps ------------------------------------------------------------------------
-
-
-def _into_folder(link: LinkRecord) -> bool:
-    return link.target.kind == "folder"
 
 
 def _upload_link(token: str, person: Person | None, actor: Actor) -> LinkRecord:
@@ -191,24 +213,24 @@ def _audit_gone(token: str, actor: Actor, error: Gone) -> None:
 
 
 @contextmanager
-def _refusals(link: LinkRecord, actor: Actor, upload_id: str | None = None) -> Iterator[None]:
+def _refusals(inbox: Inbox | LinkRecord, actor: Actor, upload_id: str | None = None) -> Iterator[None]:
     """Record every refused upload step as an event of the file, then let the error answer."""
     try:
         yield
     except HandoverError as error:
         detail = {"upload_id": upload_id} if upload_id and _UPLOAD_ID.match(upload_id) else {}
-        audit.record(link.file_id, "upload_refused", actor, link.link_id, code=error.code, **detail)
+        audit.record(inbox.file_id, "upload_refused", actor, inbox.link_id, code=error.code, **detail)
         raise
 
 
-def _upload_of(link: LinkRecord, upload_id: str) -> UploadRecord:
-    """An upload started through this very link; any other is as unknown as a missing one."""
+def _upload_of(inbox: Inbox, upload_id: str) -> UploadRecord:
+    """An upload started through this very link or folder; any other is as unknown as a missing one."""
     upload = None
     if _UPLOAD_ID.match(upload_id):
         with suppress(UploadRecord.DoesNotExist):
             upload = UploadRecord.get(upload_id, consistent_read=True)
-    if upload is None or upload.link_id != link.link_id:
-        raise NotFound("No such upload on this link.", "upload_not_found")
+    if upload is None or upload.link_id != inbox.channel:
+        raise NotFound("No such upload here.", "upload_not_found")
     return upload
 
 

@@ -153,3 +153,38 @@ def test_only_folders_have_collaborators_and_only_their_owners_invite(member, ot
 def test_a_forged_or_unknown_invitation_answers_404(served):
     assert requests.get(f"{served}/join/{'A' * 44}", allow_redirects=False).status_code == 404
     assert requests.get(f"{served}/join/nonsense", allow_redirects=False).status_code == 404
+
+
+def test_collaborators_who_may_upload_add_files_to_the_folder(served, stack, member):
+    import re
+
+    from conftest import upload
+
+    for email in ("rosa@partner.example", "sven@partner.example"):
+        signed_in(stack, email, groups=())
+    folder = _folder(member, "Deliveries")
+    browsers = {}
+    for email, role in (("rosa@partner.example", "upload"), ("sven@partner.example", "view")):
+        invited = member.call("POST", f"/api/files/{folder['file_id']}/collaborators", {"email": email, "role": role})
+        browsers[email] = requests.Session()
+        page = sign_in_through_pages(browsers[email], _on(served, invited.data["invitation"]["url"]), email)
+        browsers[email].headers["X-CSRF-Token"] = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+        assert ("Send files to this folder" in page.text) == (role == "upload")
+    rosa, sven = browsers["rosa@partner.example"], browsers["sven@partner.example"]
+    base = f"{served}/portal/folders/{folder['file_id']}/uploads"
+    data = b"delivery note"
+
+    started = rosa.post(base, json={"name": "note.txt", "size": len(data), "content_type": "text/plain"})
+    assert started.status_code == 201, started.text
+    plan = started.json()["upload"]
+    upload(plan, data)
+    stolen = sven.post(f"{base}/{plan['upload_id']}/complete")
+    done = rosa.post(f"{base}/{plan['upload_id']}/complete")
+
+    assert stolen.status_code == 403 and stolen.json()["error"]["code"] == "upload_not_allowed"
+    assert done.status_code == 200, done.text
+    listed = member.call("GET", f"/api/files?folder_id={folder['file_id']}").data["files"]
+    assert [(f["name"], f["status"]) for f in listed] == [("note.txt", "ready")]
+    no_csrf = requests.Session()
+    no_csrf.cookies.update(rosa.cookies)
+    assert no_csrf.post(base, json={"name": "x.txt", "size": 1}).status_code == 403
