@@ -19,7 +19,6 @@ from chalicelib.directory import Person, normalise_email
 from chalicelib.errors import BadRequest, Conflict, Forbidden, LoginRequired, NotAllowed, NotFound
 from chalicelib.models import CollaborationRecord, FileRecord, InvitationRecord, PersonRecord
 
-ROLES = ("view", "upload")
 _INVITATION_DAYS = 14
 
 

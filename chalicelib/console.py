@@ -21,7 +21,6 @@ from chalicelib.models import EventRecord, FileRecord, LinkRecord
 
 ITEMS_PER_PAGE = 50
 EVENTS_PER_PAGE = 25
-_MAX_DEPTH = 32  # as files.py: folders within folders
 
 DETAILS, VERSIONS, LINKS, COLLABORATORS, HISTORY = "details", "versions", "links", "collaborators", "history"
 _TAB_TITLES = {
@@ -45,6 +44,18 @@ _EVENT_TITLES = {
     "login_required": "Asked to sign in",
     "access_granted": "Access granted",
     "access_refused": "Access refused",
+    "upload_started": "Upload started",
+    "upload_completed": "New version received",
+    "upload_refused": "Upload refused",
+    "audience_removed": "Removed from a link",
+    "audience_renamed": "Group renamed on a link",
+    "invitation_created": "Invitation made",
+    "join_link_created": "Join link made",
+    "join_requested": "Asked to join",
+    "join_declined": "Request declined",
+    "collaborator_added": "Collaborator added",
+    "collaborator_removed": "Collaborator removed",
+    "collaborator_downloaded": "Downloaded by a collaborator",
 }
 
 
@@ -183,15 +194,8 @@ def _owned_folder(owner: str, folder_id: str) -> FileRecord:
 
 def _trail(site: str, item: FileRecord) -> list[Crumb]:
     """The folders above an item, top first, the item itself last."""
-    steps = [Crumb(item.name, _href(site, item))]
-    current = item
-    while current.folder_id and len(steps) <= _MAX_DEPTH:
-        parent = files.get_item(current.folder_id)
-        if parent is None or parent.owner != item.owner:
-            break
-        steps.append(Crumb(parent.name, _href(site, parent)))
-        current = parent
-    return list(reversed(steps))
+    steps = [item, *files.ancestors(item)]
+    return [Crumb(step.name, _href(site, step)) for step in reversed(steps)]
 
 
 def _href(site: str, item: FileRecord) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -199,18 +200,22 @@ def get_item(file_id: str) -> FileRecord | None:
     return _get(file_id) if _FILE_ID.match(file_id) else None
 
 
+def ancestors(item: FileRecord) -> Iterator[FileRecord]:
+    """The folders above an item, nearest first, read one at a time as they are needed."""
+    current = item
+    for _ in range(_MAX_DEPTH):
+        if not current.folder_id:
+            return
+        parent = _get(current.folder_id)
+        if parent is None or parent.owner != item.owner:
+            return
+        yield parent
+        current = parent
+
+
 def is_inside(item: FileRecord, folder: FileRecord) -> bool:
     """Whether `item` is somewhere below `folder` (a folder link reaches only that far)."""
-    seen = 0
-    current = item
-    while current.folder_id and seen < _MAX_DEPTH:
-        if current.folder_id == folder.file_id:
-            return True
-        current = _get(current.folder_id)
-        if current is None:
-            return False
-        seen += 1
-    return False
+    return any(parent.file_id == folder.file_id for parent in ancestors(item))
 
 
 def rename(owner: str, file_id: str, name: str, actor: Actor) -> FileRecord:

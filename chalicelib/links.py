@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from itertools import takewhile
 from typing import Any
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
@@ -307,11 +308,10 @@ def folder_view(link: LinkRecord, folder_id: str | None) -> tuple[FileRecord, li
     """A folder link's folder (or a folder below it): the folder, the way down, and what it holds."""
     shared = _shared_folder(link)
     folder = shared if folder_id in (None, shared.file_id) else _below(shared, folder_id, "folder")
-    trail, current = [], folder
-    while current.file_id != shared.file_id:
-        trail.append(current)
-        current = files.get_item(current.folder_id)
-    return folder, [shared, *reversed(trail)], files.children(folder)
+    below = (
+        [] if folder is shared else [folder, *takewhile(lambda f: f.file_id != shared.file_id, files.ancestors(folder))]
+    )
+    return folder, [shared, *reversed(below)], files.children(folder)
 
 
 def folder_file_url(link: LinkRecord, file_id: str, person: Person | None, actor: Actor) -> str:
