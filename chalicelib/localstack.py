@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -129,7 +130,7 @@ class LocalStack:
                 process.send_signal(signal.SIGTERM)
         for process in self.processes:
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=3)  # SeaweedFS may linger; its data is throwaway
             except subprocess.TimeoutExpired:
                 process.kill()
         self.processes.clear()
@@ -309,8 +310,11 @@ def main() -> None:
     root = Path(__file__).resolve().parent.parent
     port = int(os.environ.get("PORT", "8000"))
     app_url = f"http://127.0.0.1:{port}"
+    # Bytes and logs change all the time: outside the project, or `chalice local` would
+    # take every upload for a code change and restart.
+    data_dir = Path(tempfile.mkdtemp(prefix="handover-stack-"))
     stack = LocalStack(
-        data_dir=root / ".local",
+        data_dir=data_dir,
         app_url=app_url,
         s3_port=int(os.environ.get("S3_PORT", "8333")),
         moto_port=int(os.environ.get("MOTO_PORT", "5000")),
@@ -333,13 +337,14 @@ def main() -> None:
             },
             "demo": {"username": DEMO_USER, "password": DEMO_PASSWORD},
         }
+        (root / ".local").mkdir(exist_ok=True)
         (root / ".local" / "stack.json").write_text(json.dumps(info, indent=2) + "\n")
         print(
             f"\nHandover runs at {app_url}\n"
             f"  demo member   {DEMO_USER} / {DEMO_PASSWORD}\n"
             f"  S3 (SeaweedFS) {stack.s3_endpoint}   DynamoDB, Cognito: {stack.moto_endpoint}\n"
             f"  user pool {stack.user_pool_id}, app client {stack.client_id}\n"
-            f"  all of it in .local/stack.json; Ctrl-C stops everything\n",
+            f"  all of it in .local/stack.json; logs in {data_dir / 'stack.log'}; Ctrl-C stops everything\n",
             flush=True,
         )
         chalice = subprocess.Popen(
@@ -354,6 +359,7 @@ def main() -> None:
             chalice.wait(timeout=10)
     finally:
         stack.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
