@@ -1,24 +1,12 @@
 // The admin page's actions: each calls the admin API with the session's CSRF token, then reloads.
-(() => {
-  const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
-  const site = document.querySelector("[data-site]")?.dataset.site ?? "";
+import { api as call } from "./console-api.js";
+
+{
   const message = document.getElementById("admin-message");
 
   function show(text) {
     message.textContent = text;
     message.hidden = false;
-  }
-
-  async function call(method, path, body) {
-    const init = { method, credentials: "same-origin", headers: { "X-CSRF-Token": csrf, Accept: "application/json" } };
-    if (body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    const response = await fetch(site + path, init);
-    const data = response.status === 204 ? null : await response.json().catch(() => null);
-    if (!response.ok) throw new Error(data?.error?.message ?? `The server answered ${response.status}.`);
-    return data;
   }
 
   document.addEventListener("click", async (event) => {
@@ -67,4 +55,4 @@
     sessionStorage.removeItem("admin-message");
     show(kept);
   }
-})();
+}
