@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, timedelta
 
 import requests
 from conftest import Api, shared_file, upload
@@ -90,8 +91,9 @@ def test_deleting_a_folder_deletes_what_it_holds_and_stops_their_links(member, a
 
 
 def test_history_lists_every_event_newest_first_in_pages(member, anonymous):
-    file, link = shared_file(member, valid_until="2026-12-31")
-    member.call("PATCH", f"/api/links/{link['token']}", {"valid_until": "2027-01-31"})
+    soon, later = (str(date.today() + timedelta(days=days)) for days in (30, 60))
+    file, link = shared_file(member, valid_until=soon)
+    member.call("PATCH", f"/api/links/{link['token']}", {"valid_until": later})
     anonymous.call("GET", f"/s/{link['token']}", headers={"User-Agent": "Recipient Browser 1.0"})
     anonymous.call("GET", f"/s/{link['token']}/download")
     member.call("DELETE", f"/api/links/{link['token']}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from conftest import shared_file
 
 
@@ -14,14 +16,15 @@ def _assert_private(headers) -> None:
 
 
 def test_landing_page_describes_the_file_and_keeps_the_token_private(member, anonymous):
-    _, link = shared_file(member, b"x" * 2048, name="plan.txt", valid_until="2026-12-31")
+    until = date.today() + timedelta(days=40)
+    _, link = shared_file(member, b"x" * 2048, name="plan.txt", valid_until=str(until))
 
     page = anonymous.call("GET", f"/s/{link['token']}")
 
     _assert_private(page.headers)
     html = page.body.decode()
     assert '<meta name="robots" content="noindex, nofollow">' in html
-    for fact in ("plan.txt", "2.0 KB", "text/plain", "31 Dec 2026", "Download"):
+    for fact in ("plan.txt", "2.0 KB", "text/plain", until.strftime("%d %b %Y"), "Download"):
         assert fact in html
 
 
