@@ -29,6 +29,7 @@ package: $(INSTALLED)
 	rm -rf out
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-$${AWS_REGION:-us-east-1}} \
 		$(BIN)/chalice package --stage $(STAGE) --merge-template infra/resources.json out
+	$(BIN)/python infra/precompile.py out/deployment.zip
 	$(BIN)/cfn-lint out/sam.json
 
 bench: $(INSTALLED)

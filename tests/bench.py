@@ -96,7 +96,10 @@ def package(out: Path) -> list[Path]:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    return sorted(out.glob("*.zip"))
+    zips = sorted(out.glob("*.zip"))
+    # As `make package` ships it: with bytecode (infra/precompile.py).
+    subprocess.run([sys.executable, str(ROOT / "infra" / "precompile.py"), *map(str, zips)], check=True)
+    return zips
 
 
 def unpack(zips: list[Path], root: Path) -> Unpacked:
@@ -166,6 +169,7 @@ print("\\n".join(sorted({str(getattr(m, "__file__", None)) for m in list(sys.mod
 
 def check_isolation(unpacked: Unpacked) -> str:
     """Prove `import app` reads only the unzipped package: nothing from the repo or the venv."""
+    shipped = set(unpacked.task.rglob("*.pyc"))
     printed = python(unpacked, _ISOLATION_CHECK).stdout.splitlines()
     app_file, module_files = printed[0], printed[1:]
     if not Path(app_file).is_relative_to(unpacked.task):
@@ -173,8 +177,9 @@ def check_isolation(unpacked: Unpacked) -> str:
     leaks = [name for name in module_files if name.startswith((str(ROOT), sys.prefix + os.sep))]
     if leaks:
         raise SystemExit(f"cold start: modules read from the repo or the venv: {leaks[:5]}")
-    # Mode bits do not stop root; PYTHONDONTWRITEBYTECODE must, and this shows it did.
-    if any(unpacked.task.rglob("__pycache__")):
+    # Mode bits do not stop root; PYTHONDONTWRITEBYTECODE must, and this shows it did:
+    # the only bytecode is what the package shipped.
+    if set(unpacked.task.rglob("*.pyc")) != shipped:
         raise SystemExit("cold start: bytecode was written into the package")
     return app_file
 
