@@ -9,10 +9,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import QueryError
-
 from chalicelib import clock, paging
-from chalicelib.errors import BadRequest
 from chalicelib.models import EventRecord
 
 
@@ -53,11 +50,7 @@ def events_of(file_id: str, limit: int, cursor: str | None) -> tuple[list[EventR
         limit=limit,
         last_evaluated_key=paging.decode(cursor, {"file_id": file_id}),
     )
-    try:
-        page = list(results)
-    except QueryError:
-        raise BadRequest("cursor is not one this listing handed out.", "invalid_cursor") from None
-    return page, paging.encode(results.last_evaluated_key)
+    return paging.page(results)
 
 
 def describe(event: EventRecord) -> dict[str, Any]:

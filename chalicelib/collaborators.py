@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib import audit, clock, directory, files, storage, tokens, uploads
 from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.directory import Person, normalise_email
 from chalicelib.errors import BadRequest, Conflict, Forbidden, LoginRequired, NotAllowed, NotFound
-from chalicelib.models import CollaborationRecord, FileRecord, InvitationRecord, PersonRecord
+from chalicelib.models import CollaborationRecord, FileRecord, InvitationRecord, PersonRecord, get_or_none
 
 _INVITATION_DAYS = 14
 
@@ -75,10 +75,7 @@ def open_invitation(token: str) -> InvitationRecord:
 
 
 def _get_invitation(invitation_id: str) -> InvitationRecord | None:
-    try:
-        return InvitationRecord.get(invitation_id, consistent_read=True)
-    except DoesNotExist:
-        return None
+    return get_or_none(InvitationRecord, invitation_id)
 
 
 def rename_group(old: str, new: str, actor: Actor) -> None:
@@ -155,10 +152,7 @@ def _add(folder: FileRecord, person: str, role: str, actor: Actor) -> None:
 
 
 def _collaboration(folder_id: str, person: str) -> CollaborationRecord | None:
-    try:
-        return CollaborationRecord.get(folder_id, person, consistent_read=True)
-    except DoesNotExist:
-        return None
+    return get_or_none(CollaborationRecord, folder_id, person)
 
 
 def _count(person: str, change: int) -> None:
@@ -307,10 +301,9 @@ def collaborators_list() -> list[dict[str, Any]]:
 
 def folders_of_user(username: str) -> tuple[str, list[dict[str, Any]]]:
     """Admins: the folders an external user collaborates on, by name."""
-    try:
-        record = PersonRecord.get(username, consistent_read=True)
-    except DoesNotExist:
-        raise NotFound("No such external user.", "user_not_found") from None
+    record = get_or_none(PersonRecord, username)
+    if record is None:
+        raise NotFound("No such external user.", "user_not_found")
     person = f"email:{record.email}"
     folders = []
     for collaboration in CollaborationRecord.by_person.query(person):

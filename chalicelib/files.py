@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import QueryError, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib import audit, clock, links, paging, storage, versions
 from chalicelib.audit import Actor
 from chalicelib.bodies import NewFile, NewFolder
-from chalicelib.errors import BadRequest, Conflict, NotFound
-from chalicelib.models import FileRecord
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.models import FileRecord, condition_failed, get_or_none
 
 _FILE_ID = re.compile(r"^[0-9a-f]{32}$")
 _MAX_DEPTH = 32  # folders within folders
@@ -95,7 +95,7 @@ def mark_ready(file_id: str, version_id: str, at: datetime) -> None:
     try:
         FileRecord(file_id).update(actions=ready, condition=FileRecord.status == UPLOADING)
     except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
+        if not condition_failed(error):
             raise  # otherwise it is ready already: a repeated complete changes nothing
 
 
@@ -108,10 +108,7 @@ def owned_file(owner: str, file_id: str) -> FileRecord:
 
 
 def _get(file_id: str) -> FileRecord | None:
-    try:
-        return FileRecord.get(file_id, consistent_read=True)
-    except FileRecord.DoesNotExist:
-        return None
+    return get_or_none(FileRecord, file_id)
 
 
 def renew_upload(owner: str, file_id: str) -> dict[str, Any]:
@@ -183,11 +180,7 @@ def list_files(
         limit=limit,
         last_evaluated_key=paging.decode(cursor, {name: key}),
     )
-    try:
-        page = list(results)
-    except QueryError:
-        raise BadRequest("cursor is not one this listing handed out.", "invalid_cursor") from None
-    return page, paging.encode(results.last_evaluated_key)
+    return paging.page(results)
 
 
 def children(folder: FileRecord) -> list[FileRecord]:

@@ -61,18 +61,21 @@ def delete(name: str, actor: Actor) -> None:
 
 
 def add_person(name: str, person: str, actor: Actor) -> None:
-    _existing(name)
-    username = directory.username_for(person)
-    if username is None:
-        raise NotFound(f"No user {person!r}.", "user_not_found")
+    username = _username(name, person)
     cognito().admin_add_user_to_group(UserPoolId=_pool(), Username=username, GroupName=name)
     audit.record(ADMIN_EVENTS, "group_person_added", actor, group=name, username=username)
 
 
 def remove_person(name: str, person: str, actor: Actor) -> None:
-    _existing(name)
+    username = _username(name, person)
+    cognito().admin_remove_user_from_group(UserPoolId=_pool(), Username=username, GroupName=name)
+    audit.record(ADMIN_EVENTS, "group_person_removed", actor, group=name, username=username)
+
+
+def _username(group: str, person: str) -> str:
+    """The Cognito username of someone to put into or take out of an existing directory group."""
+    _existing(group)
     username = directory.username_for(person)
     if username is None:
         raise NotFound(f"No user {person!r}.", "user_not_found")
-    cognito().admin_remove_user_from_group(UserPoolId=_pool(), Username=username, GroupName=name)
-    audit.record(ADMIN_EVENTS, "group_person_removed", actor, group=name, username=username)
+    return username

@@ -14,7 +14,15 @@ from chalicelib.bodies import LinkChange, NewLink
 from chalicelib.config import get_settings
 from chalicelib.directory import Person
 from chalicelib.errors import BadRequest, Conflict, Gone, LoginRequired, NotAllowed, NotFound
-from chalicelib.models import FileRecord, GrantRecord, LinkRecord, LinkTarget, transaction
+from chalicelib.models import (
+    FileRecord,
+    GrantRecord,
+    LinkRecord,
+    LinkTarget,
+    condition_failed,
+    get_or_none,
+    transaction,
+)
 
 ACTIVE = "active"
 EXPIRED = "expired"
@@ -118,10 +126,7 @@ def owned_link(owner: str, token: str) -> LinkRecord:
 
 
 def _get(link_id: str) -> LinkRecord | None:
-    try:
-        return LinkRecord.get(link_id, consistent_read=True)
-    except LinkRecord.DoesNotExist:
-        return None
+    return get_or_none(LinkRecord, link_id)
 
 
 def change_link(link: LinkRecord, change: LinkChange, actor: Actor) -> LinkRecord:
@@ -183,7 +188,7 @@ def refresh_targets(file: FileRecord) -> None:
                 condition=LinkRecord.target.updated_at < file.updated_at,
             )
         except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
+            if not condition_failed(error):
                 raise
 
 

@@ -7,6 +7,7 @@ come from settings at import time.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TypeVar
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -18,6 +19,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection
+from pynamodb.exceptions import PynamoDBException
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -358,6 +360,22 @@ class InvitationRecord(Model):
     expires_at = TTLAttribute(null=True)
 
     by_folder = InvitationsByFolder()
+
+
+_M = TypeVar("_M", bound=Model)
+
+
+def get_or_none(model: type[_M], hash_key: str, range_key: str | None = None) -> _M | None:
+    """One strongly consistent GetItem; None when there is no such item."""
+    try:
+        return model.get(hash_key, range_key, consistent_read=True)
+    except model.DoesNotExist:
+        return None
+
+
+def condition_failed(error: PynamoDBException) -> bool:
+    """Whether a write was refused by its condition (the one refusal callers expect)."""
+    return error.cause_response_code == "ConditionalCheckFailedException"
 
 
 @lru_cache(maxsize=1)

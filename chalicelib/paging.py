@@ -6,6 +6,9 @@ import base64
 import json
 from typing import Any
 
+from pynamodb.exceptions import QueryError
+from pynamodb.pagination import ResultIterator
+
 from chalicelib.errors import BadRequest
 
 DEFAULT_LIMIT = 50
@@ -29,6 +32,15 @@ def decode(cursor: str | None, expect: dict[str, str]) -> dict[str, Any] | None:
     except (ValueError, KeyError, TypeError):
         raise BadRequest("cursor is not one this listing handed out.", "invalid_cursor") from None
     return key
+
+
+def page(results: ResultIterator) -> tuple[list[Any], str | None]:
+    """Read one page of a pynamodb query, and the cursor to the next (None on the last)."""
+    try:
+        items = list(results)
+    except QueryError:  # DynamoDB refused the start key: a cursor it did not hand out
+        raise BadRequest("cursor is not one this listing handed out.", "invalid_cursor") from None
+    return items, encode(results.last_evaluated_key)
 
 
 def limit(value: str | None) -> int:

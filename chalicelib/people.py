@@ -20,7 +20,7 @@ from chalicelib.bodies import PeopleQuery
 from chalicelib.config import get_settings
 from chalicelib.directory import ADMINS, MEMBERS, Person, normalise_email
 from chalicelib.errors import BadRequest, NotFound
-from chalicelib.models import PersonRecord
+from chalicelib.models import PersonRecord, get_or_none
 
 EXTERNAL = "external"
 NEVER = "0"  # last_login_key of someone who never signed in: sorts before any ISO time
@@ -46,10 +46,7 @@ def _project(user: dict[str, Any], last_login: datetime | None = None) -> Person
     """Write one Cognito user (AdminGetUser or ListUsers shape) into the projection."""
     attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes") or user.get("Attributes") or []}
     username = user["Username"]
-    try:
-        previous = PersonRecord.get(username, consistent_read=True)
-    except PersonRecord.DoesNotExist:
-        previous = None
+    previous = get_or_none(PersonRecord, username)
     login = last_login or (previous.last_login_at if previous else None)
     email = normalise_email(attributes["email"]) if attributes.get("email") else None
     record = PersonRecord(

@@ -12,7 +12,7 @@ from http.cookies import CookieError, SimpleCookie
 from chalicelib import clock
 from chalicelib.config import get_settings
 from chalicelib.keys import derived_key
-from chalicelib.models import SessionRecord
+from chalicelib.models import SessionRecord, get_or_none
 
 COOKIE = "handover_session"
 
@@ -44,11 +44,8 @@ def current(cookie_header: str | None) -> SessionRecord | None:
     session_id, mac = value.split(".")
     if not hmac.compare_digest(mac, _mac(session_id, "session-v1")):
         return None
-    try:
-        record = SessionRecord.get(session_id, consistent_read=True)
-    except SessionRecord.DoesNotExist:
-        return None
-    return record if record.expires_at > clock.now() else None
+    record = get_or_none(SessionRecord, session_id)
+    return record if record is not None and record.expires_at > clock.now() else None
 
 
 def end(record: SessionRecord) -> None:

@@ -34,7 +34,7 @@ from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.directory import Person
 from chalicelib.errors import Conflict, Forbidden, Gone, HandoverError, NotFound
-from chalicelib.models import LinkRecord, UploadRecord, VersionRecord, transaction
+from chalicelib.models import LinkRecord, UploadRecord, VersionRecord, condition_failed, get_or_none, transaction
 
 STARTED = "started"
 COMPLETING = "completing"
@@ -205,9 +205,8 @@ def _upload_link(token: str, person: Person | None, actor: Actor) -> LinkRecord:
 
 def _audit_gone(token: str, actor: Actor, error: Gone) -> None:
     """A refused upload on a link that exists but stopped working is still an event of its file."""
-    try:
-        link = LinkRecord.get(tokens.link_id_from(token) or "", consistent_read=True)
-    except LinkRecord.DoesNotExist:
+    link = get_or_none(LinkRecord, tokens.link_id_from(token) or "")
+    if link is None:
         return
     audit.record(link.file_id, "upload_refused", actor, link.link_id, code=error.code)
 
@@ -225,10 +224,7 @@ def _refusals(inbox: Inbox | LinkRecord, actor: Actor, upload_id: str | None = N
 
 def _upload_of(inbox: Inbox, upload_id: str) -> UploadRecord:
     """An upload started through this very link or folder; any other is as unknown as a missing one."""
-    upload = None
-    if _UPLOAD_ID.match(upload_id):
-        with suppress(UploadRecord.DoesNotExist):
-            upload = UploadRecord.get(upload_id, consistent_read=True)
+    upload = get_or_none(UploadRecord, upload_id) if _UPLOAD_ID.match(upload_id) else None
     if upload is None or upload.link_id != inbox.channel:
         raise NotFound("No such upload here.", "upload_not_found")
     return upload
@@ -254,7 +250,7 @@ def _claim(upload: UploadRecord) -> bool:
             condition=(UploadRecord.status == upload.status) & (UploadRecord.updated_at == upload.updated_at),
         )
     except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
+        if not condition_failed(error):
             raise
         raise Conflict("This upload is being completed; try again in a moment.", "upload_completing") from None
     return taking_over
@@ -265,7 +261,7 @@ def _release(upload: UploadRecord) -> None:
     try:
         upload.update(actions=[UploadRecord.status.set(STARTED)], condition=UploadRecord.status == COMPLETING)
     except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
+        if not condition_failed(error):
             raise
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from pynamodb.exceptions import QueryError, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib import audit, clock, links, paging, storage, tokens
 from chalicelib.audit import Actor
 from chalicelib.config import get_settings
-from chalicelib.errors import BadRequest, NotFound
-from chalicelib.models import FileRecord, VersionRecord
+from chalicelib.errors import NotFound
+from chalicelib.models import FileRecord, VersionRecord, condition_failed
 
 
 def new_version(
@@ -61,7 +61,7 @@ def publish(version: VersionRecord) -> bool:
             condition=(FileRecord.status == "ready") & (FileRecord.updated_at < version.uploaded_at),
         )
     except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return False
         raise
     links.refresh_targets(file)
@@ -76,11 +76,7 @@ def list_versions(file: FileRecord, limit: int, cursor: str | None) -> tuple[lis
         limit=limit,
         last_evaluated_key=paging.decode(cursor, {"file_id": file.file_id}),
     )
-    try:
-        page = list(results)
-    except QueryError:
-        raise BadRequest("cursor is not one this listing handed out.", "invalid_cursor") from None
-    return page, paging.encode(results.last_evaluated_key)
+    return paging.page(results)
 
 
 def version_of(file: FileRecord, version_id: str) -> VersionRecord:
