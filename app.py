@@ -190,7 +190,7 @@ def revoke_link(token: str) -> Response:
 def link_qr_svg(token: str) -> Response:
     member = _member()
     links.owned_link(member.sub, token)
-    svg = qr.svg(f"{web.site_url(_request())}/s/{token}")
+    svg = qr.svg(links.addresses(token, web.site_url(_request()))["url"])
     return Response(body=svg, headers={"Content-Type": "image/svg+xml"})
 
 
@@ -198,7 +198,7 @@ def link_qr_svg(token: str) -> Response:
 def link_qr_png(token: str) -> Response:
     member = _member()
     links.owned_link(member.sub, token)
-    png = qr.png(f"{web.site_url(_request())}/s/{token}")
+    png = qr.png(links.addresses(token, web.site_url(_request()))["url"])
     return Response(body=png, headers={"Content-Type": "image/png"})
 
 

@@ -222,9 +222,7 @@ def link_row(link: LinkRecord, site: str) -> LinkRow:
     token = tokens.token_for(link.link_id)
     return LinkRow(
         token=token,
-        url=f"{site}/s/{token}",
-        qr_svg=f"{site}/api/links/{token}/qr.svg",
-        qr_png=f"{site}/api/links/{token}/qr.png",
+        **links.addresses(token, site),
         status=links.status(link),
         valid_until=link.valid_until,
         revoked_at=link.revoked_at,

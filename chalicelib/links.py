@@ -356,13 +356,20 @@ def _record_download(link: LinkRecord, actor: Actor, **detail: str) -> None:
         raise Gone("This link has been revoked by its owner.", "link_revoked") from None
 
 
+def addresses(token: str, site_url: str) -> dict[str, str]:
+    """Where a link lives: the URL handed to recipients, and its QR codes for members."""
+    return {
+        "url": f"{site_url}/s/{token}",
+        "qr_svg": f"{site_url}/api/links/{token}/qr.svg",
+        "qr_png": f"{site_url}/api/links/{token}/qr.png",
+    }
+
+
 def describe(link: LinkRecord, site_url: str) -> dict[str, Any]:
     token = tokens.token_for(link.link_id)
     return {
         "token": token,
-        "url": f"{site_url}/s/{token}",
-        "qr_svg": f"{site_url}/api/links/{token}/qr.svg",
-        "qr_png": f"{site_url}/api/links/{token}/qr.png",
+        **addresses(token, site_url),
         "file_id": link.file_id,
         "status": status(link),
         "valid_until": clock.iso(link.valid_until),
