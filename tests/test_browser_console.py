@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import SCREENSHOTS, MiB
 
+from chalicelib import clock
+
 ZONE = "Europe/Berlin"
+DAY = timedelta(days=1)
 PASSWORD = "Secret-pass-1"
 
 
@@ -52,6 +55,18 @@ def _expect():
 def _loaded(image) -> None:
     """Wait until an <img> has really loaded (its box is there before its bytes are)."""
     image.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+
+
+def _expect_end_of_day(element, day: date) -> None:
+    """A <time> showing the end of `day` in the browser's zone, in the words the page itself uses."""
+    moment = datetime.combine(day, time(23, 59, 59), tzinfo=ZoneInfo(ZONE))
+    iso = clock.iso(moment)
+    _expect()(element).to_have_attribute("datetime", iso)
+    # The page formats with the browser's locale (en-GB writes "6 Dec 2026", "15 Sept"): ask it.
+    shown = element.page.evaluate(
+        "iso => new Date(iso).toLocaleString(undefined, {dateStyle: 'medium', timeStyle: 'short'})", iso
+    )
+    _expect()(element).to_have_text(shown)
 
 
 def _shot(page, name: str, full_page: bool = True) -> None:
@@ -131,8 +146,7 @@ def test_a_member_shares_a_file_and_a_folder_from_the_console(console, recipient
     assert row.get_by_role("textbox", name=f"Link {token[:8]}").input_value() == url
     expect(row.locator("td[data-label=Upload]")).to_have_text("Allowed")
     expect(row.locator("td[data-label='Require login']")).to_have_text("No")
-    last_day = datetime.now(ZoneInfo(ZONE)).date() + timedelta(days=7)
-    expect(row.locator("td[data-label='Valid until']")).to_have_text(f"{last_day:%d %b %Y}, 23:59")
+    _expect_end_of_day(row.locator("td[data-label='Valid until'] time"), datetime.now(ZoneInfo(ZONE)).date() + 7 * DAY)
     expect(row.locator("td[data-label=Downloads]")).to_have_text("0")
     expect(row.get_by_text("Works for anyone who has it.")).to_be_visible()
     expect(row.get_by_text("For sensitive files, require login.")).to_be_visible()
@@ -267,6 +281,36 @@ def test_the_link_dialog_checks_options_before_sending(console, served):
     expect(cell).to_contain_text("olivia@partner.example")
     expect(cell).to_contain_text("group members")
     expect(page.get_by_text("Works for anyone")).to_have_count(0)
+
+
+def _days_ahead_of_edges() -> list[date]:
+    """Browser "todays" whose +7 days land on the 1st of a month and in September, always in the future."""
+    today = datetime.now(ZoneInfo(ZONE)).date()
+    first = (today.replace(day=1) + 32 * DAY).replace(day=1)
+    september = today.replace(month=9, day=3)
+    if september <= today + 7 * DAY:
+        september = september.replace(year=today.year + 1)
+    return [first - 7 * DAY, september - 7 * DAY]
+
+
+@pytest.mark.parametrize("today", _days_ahead_of_edges(), ids=["first-of-a-month", "september"])
+def test_valid_until_reads_as_the_browser_writes_it_on_any_day(console, served, today: date):
+    expect = _expect()
+    page = console
+    # The browser's clock moves to that day (the server's stays: the day is ahead of it).
+    page.clock.set_system_time(datetime.combine(today, time(10, 0), tzinfo=ZoneInfo(ZONE)))
+    page.goto("/console")
+    _sign_in(page)
+    page.wait_for_url(f"{served}/console")
+    name = f"Dated {uuid.uuid4().hex[:4]}.txt"
+    page.get_by_label("Upload files").set_input_files([{"name": name, "mimeType": "text/plain", "buffer": b"x"}])
+    page.get_by_role("link", name=f"Details of {name}").click()
+    page.get_by_role("link", name="External links").click()
+
+    _create_link(page, quick="7 days")
+
+    expect(page.locator("tr.link-row")).to_have_count(1)
+    _expect_end_of_day(page.locator("tr.link-row td[data-label='Valid until'] time"), today + 7 * DAY)
 
 
 def test_rename_and_delete_from_the_console(console, served):

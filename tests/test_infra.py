@@ -505,7 +505,7 @@ sys.path[:0] = ["."]
 from chalicelib import pages
 from chalicelib.models import LinkRecord, LinkTarget
 assert pages.TEMPLATES.resolve().is_relative_to(__import__("pathlib").Path(".").resolve()), pages.TEMPLATES
-now = datetime(2026, 11, 23, tzinfo=timezone.utc)
+now = datetime.now(timezone.utc)
 target = LinkTarget(name="Plan <v2>.pdf", size=2048, content_type="application/pdf", updated_at=now,
                     s3_key="files/x", version_id=None)
 link = LinkRecord("id", file_id="x", owner="o", created_at=now, updated_at=now, target=target)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from conftest import shared_file
+
+from chalicelib import pages
 
 
 def _assert_private(headers) -> None:
@@ -16,15 +18,17 @@ def _assert_private(headers) -> None:
 
 
 def test_landing_page_describes_the_file_and_keeps_the_token_private(member, anonymous):
-    until = date.today() + timedelta(days=40)
+    until = datetime.now(UTC).date() + timedelta(days=40)
     _, link = shared_file(member, b"x" * 2048, name="plan.txt", valid_until=str(until))
+    # A bare date ends with that day in UTC; the page writes it as pages.readable does.
+    shown = pages.readable(datetime.combine(until, time(23, 59, 59), tzinfo=UTC))
 
     page = anonymous.call("GET", f"/s/{link['token']}")
 
     _assert_private(page.headers)
     html = page.body.decode()
     assert '<meta name="robots" content="noindex, nofollow">' in html
-    for fact in ("plan.txt", "2.0 KB", "text/plain", until.strftime("%d %b %Y"), "Download"):
+    for fact in ("plan.txt", "2.0 KB", "text/plain", shown, "Download"):
         assert fact in html
 
 
