@@ -30,8 +30,8 @@ from chalicelib.config import get_settings
 from chalicelib.directory import Person
 from chalicelib.errors import LoginRequired
 
-app = Chalice(app_name="handover")
-app.register_middleware(web.middleware, "http")
+app = Chalice(app_name="handover", configure_logs=False)
+web.install(app)
 
 if get_settings().stage == "local":
     # The hosted login page's stand-in: never part of a deployed API (see local_login.py).

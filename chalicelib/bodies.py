@@ -8,16 +8,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from chalicelib import clock, paging
+from chalicelib import clock, names, paging
 from chalicelib.config import get_settings
 from chalicelib.directory import normalise_email
 from chalicelib.errors import BadRequest
 
 MAX_AUDIENCE = 50  # named people and groups per link (one transaction writes them all)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_GROUP = re.compile(r"^[^\s\x00-\x1f]{1,128}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*(\s*;\s*[\w.+-]+=[\w.+\"-]+)*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+_GROUP = re.compile(r"^[^\s\x00-\x1f]{1,128}\Z")
+_CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*([ \t]*;[ \t]*[\w.+-]+=[\w.+\"-]+)*\Z", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def json_object(raw: bytes | None) -> dict[str, Any]:
         raise BadRequest("The request needs a JSON body.", "invalid_json")
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError; nesting can be bottomless
         raise BadRequest("The request body is not valid JSON.", "invalid_json") from None
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object.", "invalid_json")
@@ -113,16 +112,7 @@ def _folder_id(body: dict[str, Any]) -> str | None:
 
 
 def file_name(value: Any) -> str:
-    if not isinstance(value, str):
-        raise BadRequest("name must be a string.", "invalid_field")
-    name = value.strip()
-    if not name:
-        raise BadRequest("name must not be empty.", "invalid_name")
-    if len(name) > 255:
-        raise BadRequest("name must be at most 255 characters.", "invalid_name")
-    if _CONTROL.search(name):
-        raise BadRequest("name must not contain control characters such as line breaks.", "invalid_name")
-    return name
+    return names.clean(value)
 
 
 def file_size(value: Any) -> int:
@@ -171,15 +161,20 @@ def _list(body: dict[str, Any], name: str) -> list[Any]:
 
 def email(value: Any) -> str:
     """An email address in the form links compare addresses in."""
-    if not isinstance(value, str) or not _EMAIL.match(value.strip()) or len(value) > 254:
-        raise BadRequest(f"{str(value)[:80]!r} is not an email address.", "invalid_email")
+    if not isinstance(value, str) or not _EMAIL.match(value.strip()) or len(value) > 254 or names.problem(value):
+        raise BadRequest(f"{_shown(value)} is not an email address.", "invalid_email")
     return normalise_email(value)
 
 
 def group_name(value: Any) -> str:
-    if not isinstance(value, str) or not _GROUP.match(value):
-        raise BadRequest(f"{str(value)[:80]!r} is not a group name.", "invalid_group")
+    if not isinstance(value, str) or not _GROUP.match(value) or names.problem(value):
+        raise BadRequest(f"{_shown(value)} is not a group name.", "invalid_group")
     return value
+
+
+def _shown(value: Any) -> str:
+    """A refused value quoted back to the caller: short, and safe to put in JSON."""
+    return ascii(str(value)[:80])
 
 
 def link_change(raw: bytes | None) -> LinkChange:
@@ -221,14 +216,14 @@ def _parse_moment(text: str) -> datetime:
             day = date.fromisoformat(text)
             return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
         moment = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).replace(microsecond=0)
+    except (ValueError, OverflowError):  # an offset can push a moment past year 1 or 9999
         raise BadRequest(
             "valid_until must be an ISO-8601 date (2026-12-31) or time (2026-12-31T18:00:00Z).",
             "invalid_valid_until",
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).replace(microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -290,7 +285,7 @@ def usernames(raw: bytes | None) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-_NEW_GROUP = re.compile(r"^[A-Za-z0-9][\w.-]{0,63}$")
+_NEW_GROUP = re.compile(r"^[A-Za-z0-9][\w.-]{0,63}\Z", re.ASCII)
 
 
 def new_group(raw: bytes | None) -> str:

@@ -17,7 +17,7 @@ from chalicelib.bodies import NewFile, NewFolder
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.models import FileRecord, condition_failed, get_or_none
 
-_FILE_ID = re.compile(r"^[0-9a-f]{32}$")
+_FILE_ID = re.compile(r"^[0-9a-f]{32}\Z")
 _MAX_DEPTH = 32  # folders within folders
 UPLOADING = "uploading"
 READY = "ready"

@@ -25,7 +25,7 @@ LOGIN_COOKIE = "handover_login"
 NEXT_COOKIE = "handover_next"
 _LOGIN_SECONDS = 600
 # A path of this site: one leading slash (not "//host"), no backslashes or control characters.
-_LOCAL_PATH = re.compile(r"^/(?![/\\])[^\\\x00-\x1f\x7f]*$")
+_LOCAL_PATH = re.compile(r"^/(?![/\\])[^\\\x00-\x1f\x7f]*\Z")
 
 
 @dataclass(frozen=True)

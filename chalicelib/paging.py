@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 from pynamodb.exceptions import QueryError
@@ -11,6 +12,7 @@ from pynamodb.pagination import ResultIterator
 
 from chalicelib.errors import BadRequest
 
+_DIGITS = re.compile(r"^[0-9]{1,6}\Z")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
@@ -29,7 +31,7 @@ def decode(cursor: str | None, expect: dict[str, str]) -> dict[str, Any] | None:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if not isinstance(key, dict) or any(key[name]["S"] != value for name, value in expect.items()):
             raise ValueError
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise BadRequest("cursor is not one this listing handed out.", "invalid_cursor") from None
     return key
 
@@ -46,6 +48,7 @@ def page(results: ResultIterator) -> tuple[list[Any], str | None]:
 def limit(value: str | None) -> int:
     if value is None:
         return DEFAULT_LIMIT
-    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+    # str.isdigit() is true for "²" and "١٢", which int() refuses or reads: ASCII digits only.
+    if not _DIGITS.match(value) or not 1 <= int(value) <= MAX_LIMIT:
         raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}.", "invalid_limit")
     return int(value)

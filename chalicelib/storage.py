@@ -231,13 +231,44 @@ def browser_origins() -> tuple[str, ...]:
     return (f"https://{bucket}.s3.{settings.region}.amazonaws.com", f"https://{bucket}.s3.amazonaws.com")
 
 
+# Types a browser would run or render as a page (scripts, markup): served from our bucket's
+# origin, a file someone else sent could act there. Served as bytes instead.
+_ACTIVE_TYPES = frozenset(
+    {
+        "text/html",
+        "application/xhtml+xml",
+        "image/svg+xml",
+        "text/xml",
+        "application/xml",
+        "text/xsl",
+        "application/xslt+xml",
+        "text/javascript",
+        "application/javascript",
+        "application/x-javascript",
+        "text/ecmascript",
+        "application/ecmascript",
+        "application/wasm",
+        "application/x-shockwave-flash",
+        "multipart/x-mixed-replace",
+    }
+)
+
+
+def served_type(content_type: str) -> str:
+    """The type a download is presigned with: the stored one, unless a browser would run it."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media in _ACTIVE_TYPES or media.endswith(("+xml", "/xml")) or "script" in media or "html" in media:
+        return "application/octet-stream"
+    return content_type
+
+
 def presigned_download(key: str, version_id: str | None, name: str, content_type: str, seconds: int) -> str:
-    """A short-lived GET that makes the browser save the file under its real name."""
+    """A short-lived GET that makes the browser save the file under its real name, as inert bytes if need be."""
     params = {
         "Bucket": _bucket(),
         "Key": key,
         "ResponseContentDisposition": content_disposition(name),
-        "ResponseContentType": content_type,
+        "ResponseContentType": served_type(content_type),
     }
     if version_id:
         params["VersionId"] = version_id

@@ -16,7 +16,7 @@ from chalicelib.keys import derived_key
 _ID_BYTES = 16  # 128 random bits
 _MAC_BYTES = 16
 _ID_CHARS = 22  # base64url of 16 bytes, unpadded
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{44}$")
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{44}\Z")
 
 
 def _b64(raw: bytes) -> str:

@@ -40,7 +40,7 @@ STARTED = "started"
 COMPLETING = "completing"
 COMPLETED = "completed"
 
-_UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
+_UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{22}\Z")
 # A complete that stopped half-way (a crash, a timeout) may be taken over after this.
 _CLAIM_SECONDS = 120
 

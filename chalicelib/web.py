@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
+import traceback
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
-from chalice.app import CaseInsensitiveMapping, Request, Response
+from chalice.app import CaseInsensitiveMapping, Chalice, Request, Response
 
 from chalicelib import auth, pages, storage
 from chalicelib.audit import Actor
@@ -172,15 +175,20 @@ def _path_with_query(request: Request) -> str:
     return f"{path}?{query}" if query else path
 
 
-def _own_error_shape(response: Response, request: Request) -> Response:
-    """Chalice answers some errors itself (405, 415, 500) as {"Code", "Message"}: reshape them."""
+def _own_error_shape(response: Response, request: Request, request_id: str) -> Response:
+    """Chalice answers some errors itself (405, 415, 500) as {"Code", "Message"}: reshape them.
+
+    A 500 is an exception nothing expected: its answer carries the request id, which the
+    log line with its traceback carries too, so a person's report leads to the cause.
+    """
     body = response.body
     if response.status_code < 400 or not isinstance(body, dict) or "Code" not in body:
         return response
     status = response.status_code
     code = {405: "method_not_allowed", 415: "unsupported_media_type"}.get(status, "bad_request")
     if status >= 500:
-        code, message = "internal_error", "Something went wrong on our side. Please try again."
+        code = "internal_error"
+        message = f"Something went wrong on our side. Please try again; if it persists, quote {request_id}."
     else:
         message = str(body.get("Message", ""))
     error = HandoverError(message, code)
@@ -190,36 +198,60 @@ def _own_error_shape(response: Response, request: Request) -> Response:
     return reshaped
 
 
+_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+def _log(line: dict[str, Any]) -> None:
+    """One JSON line on stdout (CloudWatch on Lambda)."""
+    print(json.dumps({"request_id": _request_id.get(), **line}, default=str), flush=True)
+
+
+class _JsonLines(logging.Handler):
+    """Log records (Chalice's "Caught exception" with its traceback among them) as JSON lines."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line: dict[str, Any] = {"level": record.levelname, "message": record.getMessage()}
+        if record.exc_info:
+            line["traceback"] = "".join(traceback.format_exception(*record.exc_info))
+        _log(line)
+
+
+def install(app: Chalice) -> None:
+    """The app's one way in and out: this middleware, and its log as JSON lines."""
+    app.log.handlers[:] = [_JsonLines()]
+    app.log.setLevel(logging.INFO)
+    app.log.propagate = False
+    app.register_middleware(middleware, "http")
+
+
 def middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
     """Map domain errors to responses, add security headers, and log one line per request."""
     started = time.perf_counter()
-    if "accept" not in request.headers:
-        # No Accept means anything goes (RFC 9110), but Chalice then refuses binary answers:
-        # browsers send none for <a download>, as for a QR code's PNG.
-        request.headers = CaseInsensitiveMapping({**request.headers, "accept": "*/*"})
-    try:
-        response = get_response(request)
-    except HandoverError as error:
-        response = error_response(error, request)
-    response = _own_error_shape(response, request)
-    for name, value in _security_headers().items():
-        response.headers.setdefault(name, value)
     context = request.context or {}
     lambda_context = getattr(request, "lambda_context", None)
-    # One JSON line on stdout (CloudWatch on Lambda): the route pattern, never the path,
-    # since paths carry link tokens.
-    print(
-        json.dumps(
+    request_id = context.get("requestId") or getattr(lambda_context, "aws_request_id", None) or uuid.uuid4().hex
+    reset = _request_id.set(request_id)
+    try:
+        if "accept" not in request.headers:
+            # No Accept means anything goes (RFC 9110), but Chalice then refuses binary answers:
+            # browsers send none for <a download>, as for a QR code's PNG.
+            request.headers = CaseInsensitiveMapping({**request.headers, "accept": "*/*"})
+        try:
+            response = get_response(request)
+        except HandoverError as error:
+            response = error_response(error, request)
+        response = _own_error_shape(response, request, request_id)
+        for name, value in _security_headers().items():
+            response.headers.setdefault(name, value)
+        # The route pattern, never the path: paths carry link tokens.
+        _log(
             {
-                "request_id": context.get("requestId")
-                or getattr(lambda_context, "aws_request_id", None)
-                or uuid.uuid4().hex,
                 "method": request.method,
                 "route": context.get("resourcePath"),
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             }
-        ),
-        flush=True,
-    )
-    return response
+        )
+        return response
+    finally:
+        _request_id.reset(reset)

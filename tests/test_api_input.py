@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 import pytest
 import requests
-from conftest import shared_file
+from conftest import shared_file, upload
 
 from chalicelib.models import FileRecord, LinkRecord
 
@@ -147,3 +147,126 @@ def test_forged_cursor_for_own_listing_answers_400(member):
     answer = member.call("GET", f"/api/files?cursor={cursor}")
 
     assert answer.status_code == 400
+
+
+_DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        (_DEEP, "invalid_json"),
+        (b'{"name": "a.txt", "size": 3, "folder_id": ' + _DEEP + b"}", "invalid_json"),
+        (b'{"name": "invoice\\u202egpj.exe", "size": 3}', "invalid_name"),
+        (b'{"name": "a\\u2066b.txt", "size": 3}', "invalid_name"),
+        (b'{"name": "half \\ud800 a pair.txt", "size": 3}', "invalid_name"),
+        (b'{"name": "c1 \\u0085 control.txt", "size": 3}', "invalid_name"),
+        (b'{"name": "line\\u2028separator.txt", "size": 3}', "invalid_name"),
+        (b'{"name": " . .. ", "size": 3}', "invalid_name"),
+        (b'{"name": "..", "size": 3}', "invalid_name"),
+        (b'{"name": "a.txt", "size": 3, "content_type": "text/plain\\n"}', "invalid_content_type"),
+        (b'{"name": "a.txt", "size": 3, "content_type": "text/plain;\\r\\n x=y"}', "invalid_content_type"),
+    ],
+)
+def test_hostile_announcements_answer_400_and_store_nothing(member, raw, code):
+    before = _stored()
+
+    answer = member.call("POST", "/api/files", raw=raw)
+
+    assert answer.status_code == 400
+    assert answer.data["error"]["code"] == code
+    assert _stored() == before
+
+
+@pytest.mark.parametrize("path", ["/api/folders", "/api/files/{file_id}"])
+def test_every_way_a_name_enters_refuses_names_that_lie(member, path):
+    file, _ = shared_file(member)
+    method = "POST" if path == "/api/folders" else "PATCH"
+
+    answer = member.call(method, path.format(file_id=file["file_id"]), {"name": "photo\u202egpj.exe"})
+
+    assert answer.status_code == 400
+    assert answer.data["error"]["code"] == "invalid_name"
+    assert member.call("GET", f"/api/files/{file['file_id']}").data["file"]["name"] == file["name"]
+
+
+def test_names_are_stored_in_one_normal_form(member):
+    decomposed = "Cafe\u0301.txt"  # "e" then a combining accent
+
+    file, _ = shared_file(member, name=decomposed)
+
+    assert file["name"] == "Caf\u00e9.txt"
+
+
+@pytest.mark.parametrize(
+    "valid_until",
+    ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59.999999-12:00"],
+)
+def test_moments_pushed_out_of_range_by_their_offset_answer_400(member, valid_until):
+    file, _ = shared_file(member)
+    before = _stored()
+
+    answer = member.call("POST", f"/api/files/{file['file_id']}/links", {"valid_until": valid_until})
+
+    assert answer.status_code == 400
+    assert answer.data["error"]["code"] == "invalid_valid_until"
+    assert _stored() == before
+
+
+@pytest.mark.parametrize("query", ["limit=%D9%A1%D9%A2", "limit=%C2%B2", "limit=12%0A", "limit=+5"])
+def test_limits_of_digits_that_are_not_ascii_answer_400(member, query):
+    answer = member.call("GET", f"/api/files?{query}")
+
+    assert answer.status_code == 400
+    assert answer.data["error"]["code"] == "invalid_limit"
+
+
+def test_a_bottomless_cursor_answers_400(member):
+    cursor = base64.urlsafe_b64encode(_DEEP).decode()
+
+    answer = member.call("GET", f"/api/files?cursor={cursor}")
+
+    assert answer.status_code == 400
+    assert answer.data["error"]["code"] == "invalid_cursor"
+
+
+@pytest.mark.parametrize("group", ["team\u202e", "a\u0085b", "grp\n"])
+def test_group_names_that_lie_answer_400(member, group):
+    file, _ = shared_file(member)
+
+    answer = member.call("POST", f"/api/files/{file['file_id']}/links", {"groups": [group]})
+
+    assert answer.status_code == 400
+    assert answer.data["error"]["code"] == "invalid_group"
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/html", "image/svg+xml", "application/xhtml+xml", "text/javascript", "text/xml; charset=utf-8"],
+)
+def test_active_content_downloads_as_inert_bytes_and_keeps_its_stored_type(member, anonymous, content_type):
+    data = b"<script>alert(document.domain)</script>"
+    created = member.call("POST", "/api/files", {"name": "page.html", "size": len(data), "content_type": content_type})
+    upload(created.data["upload"], data)
+    file_id = created.data["file"]["file_id"]
+    member.call("POST", f"/api/files/{file_id}/complete")
+    link = member.call("POST", f"/api/files/{file_id}/links", {}).data["link"]
+
+    location = anonymous.call("GET", f"/s/{link['token']}/download").headers["Location"]
+    served = requests.get(location)
+    version = member.call("GET", f"/api/files/{file_id}/versions").data["versions"][0]
+    own_download = member.call("GET", f"/api/files/{file_id}/versions/{version['version_id']}/download")
+    owners_copy = requests.get(own_download.headers["Location"])
+
+    assert served.content == data
+    assert served.headers["Content-Type"] == "application/octet-stream"
+    assert owners_copy.headers["Content-Type"] == "application/octet-stream"
+    assert member.call("GET", f"/api/files/{file_id}").data["file"]["content_type"] == content_type
+
+
+def test_ordinary_types_download_as_themselves(member, anonymous):
+    _, link = shared_file(member, b"plain words\n", name="notes.txt")
+
+    location = anonymous.call("GET", f"/s/{link['token']}/download").headers["Location"]
+
+    assert requests.get(location).headers["Content-Type"] == "text/plain"

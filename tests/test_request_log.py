@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from conftest import shared_file
+import pytest
+from conftest import MiB, shared_file
 
 
 def test_one_json_line_per_request_without_token_or_presigned_url(member, anonymous, capfd):
@@ -23,3 +24,58 @@ def test_one_json_line_per_request_without_token_or_presigned_url(member, anonym
     assert link["token"] not in out
     assert link["token"][:22] not in out
     assert "X-Amz-Signature" not in out
+
+
+@pytest.fixture
+def cut_off(monkeypatch):
+    """Make one AWS service unreachable for one module: a real client aimed at a closed port,
+    so every call fails as it would if the service were down."""
+    import boto3
+    from botocore.config import Config
+
+    def cut(module, accessor: str, service: str) -> None:
+        dead = boto3.client(
+            service,
+            region_name="us-east-1",
+            endpoint_url="http://127.0.0.1:9",
+            config=Config(retries={"max_attempts": 1}, connect_timeout=1),
+        )
+        monkeypatch.setattr(module, accessor, lambda: dead)
+
+    return cut
+
+
+def test_an_unexpected_failure_answers_500_with_the_request_id_logged_with_its_traceback(member, cut_off, capfd):
+    from chalicelib import storage
+
+    cut_off(storage, "s3", "s3")
+    capfd.readouterr()
+
+    # Large enough for a multipart upload, whose start needs S3.
+    answer = member.call("POST", "/api/files", {"name": "big.bin", "size": 7 * MiB})
+
+    assert answer.status_code == 500
+    assert answer.data["error"]["code"] == "internal_error"
+    lines = [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith("{")]
+    failure = next(line for line in lines if "traceback" in line)
+    request = next(line for line in lines if line.get("route") == "/api/files")
+    assert "EndpointConnectionError" in failure["traceback"]
+    assert failure["request_id"] == request["request_id"]
+    assert request["status"] == 500
+    assert request["request_id"] in answer.data["error"]["message"]
+    # Nothing was stored: the member's list has no such file.
+    assert "big.bin" not in [f["name"] for f in member.call("GET", "/api/files").data["files"]]
+
+
+def test_an_unexpected_failure_on_a_page_is_a_readable_page_with_the_request_id(member, cut_off, capfd):
+    from chalicelib import directory
+
+    cut_off(directory, "cognito", "cognito-idp")
+    capfd.readouterr()
+
+    answer = member.call("GET", "/console")
+
+    assert answer.status_code == 500
+    assert answer.headers["Content-Type"].startswith("text/html")
+    request = next(json.loads(line) for line in capfd.readouterr().out.splitlines() if '"route"' in line)
+    assert request["request_id"] in answer.body.decode()
