@@ -15,8 +15,9 @@ TABS = ("people", "collaborators", "groups")
 def admin_viewer(viewer: Caller | None) -> Caller:
     if viewer is None:
         raise LoginRequired("Sign in to manage external users.")
-    if directory.ADMINS not in viewer.person.groups:
-        raise Forbidden("Only admins can manage external users.", "not_an_admin")
+    # The same rule as the admin API (auth.admin): admins are members who also manage people.
+    if not viewer.person.is_member or directory.ADMINS not in viewer.person.groups:
+        raise Forbidden("Only admins of the team can manage external users.", "not_an_admin")
     return viewer
 
 

@@ -52,6 +52,7 @@ def _new_invitation(
         owner=folder.owner,
         role=role,
         email=email,
+        invited_by=actor.who,
         created_at=now,
         expires_at=now + timedelta(days=_INVITATION_DAYS),
     )
@@ -83,7 +84,7 @@ def rename_group(old: str, new: str, actor: Actor) -> None:
     for collaboration in list(CollaborationRecord.by_person.query(f"group:{old}")):
         folder = files.get_item(collaboration.folder_id)
         if folder is not None:
-            _add(folder, f"group:{new}", collaboration.role, actor)
+            _add(folder, f"group:{new}", collaboration.role, actor, added_by=collaboration.added_by)
         remove(collaboration.folder_id, f"group:{old}", actor)
 
 
@@ -101,7 +102,7 @@ def accept(token: str, person: Person | None, actor: Actor) -> tuple[str, FileRe
         if person.email != invitation.email:
             raise NotAllowed(f"This invitation is for {invitation.email}.", signed_in_as=person.label)
         if invitation.status == "open":
-            _add(folder, f"email:{person.email}", invitation.role, actor)
+            _add(folder, f"email:{person.email}", invitation.role, actor, added_by=invitation.invited_by)
             invitation.update(actions=[InvitationRecord.status.set("accepted")])
         return "joined", folder
     if _collaboration(folder.file_id, f"email:{person.email}"):
@@ -136,7 +137,8 @@ def decide(owner: str, folder_id: str, request_id: str, approve: bool, actor: Ac
         audit.record(folder.file_id, "join_declined", actor, email=request.email)
 
 
-def _add(folder: FileRecord, person: str, role: str, actor: Actor) -> None:
+def _add(folder: FileRecord, person: str, role: str, actor: Actor, added_by: str | None = None) -> None:
+    """Make someone a collaborator; `added_by` is the member who let them in (default: the actor)."""
     existing = _collaboration(folder.file_id, person)
     CollaborationRecord(
         folder.file_id,
@@ -144,11 +146,16 @@ def _add(folder: FileRecord, person: str, role: str, actor: Actor) -> None:
         role=role,
         owner=folder.owner,
         added_at=clock.now(),
-        added_by=actor.who,
+        added_by=added_by or actor.who,
     ).save()
     if existing is None:
         _count(person, +1)
     audit.record(folder.file_id, "collaborator_added", actor, person=person, role=role)
+
+
+def folder_count(email: str) -> int:
+    """How many folders someone works on by their email (a Query of their collaborations)."""
+    return sum(1 for _ in CollaborationRecord.by_person.query(f"email:{email}"))
 
 
 def _collaboration(folder_id: str, person: str) -> CollaborationRecord | None:

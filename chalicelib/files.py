@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib import audit, clock, links, paging, storage, versions
 from chalicelib.audit import Actor
 from chalicelib.bodies import NewFile, NewFolder
 from chalicelib.errors import Conflict, NotFound
-from chalicelib.models import FileRecord, condition_failed, get_or_none
+from chalicelib.models import FileRecord, VersionRecord, condition_failed, get_or_none, transaction
 
 _FILE_ID = re.compile(r"^[0-9a-f]{32}\Z")
 _MAX_DEPTH = 32  # folders within folders
@@ -126,40 +126,65 @@ def renew_upload(owner: str, file_id: str) -> dict[str, Any]:
 
 
 def complete_file(owner: str, file_id: str, actor: Actor) -> FileRecord:
-    """Mark a file ready, but only after S3 shows its bytes with the announced size."""
+    """Mark a file ready, but only after S3 shows its bytes with the announced size.
+
+    The file, its first version and the event are written in one transaction: a failure
+    leaves none of them, and completing again finishes the job.
+    """
     record = owned_file(owner, file_id)
     if record.status == READY:
         return record
     if record.status == DELETING:
         raise Conflict("This file is being deleted.", "file_deleting")
     if record.upload_id:
-        try:
-            parts = storage.uploaded_parts(record.s3_key, record.upload_id)
-        except storage.UploadGone:
-            raise Conflict("The upload expired; ask for a new upload plan.", "upload_expired") from None
-        expected = -(-record.size // storage.part_size_for(record.size))
-        if len(parts) != expected or sum(p["size"] for p in parts) != record.size:
-            raise Conflict(
-                f"{len(parts)} of {expected} parts have arrived; send the rest, then complete.",
-                "upload_incomplete",
-            )
-        storage.complete_multipart(record.s3_key, record.upload_id, parts)
+        _join_parts(record)
     stored = storage.stored_object(record.s3_key)
     if stored is None:
+        if record.upload_id:
+            raise Conflict("The upload expired; ask for a new upload plan.", "upload_expired")
         raise Conflict("The file's bytes have not arrived in storage; upload them first.", "upload_missing")
     if stored.size != record.size:
         raise Conflict(f"Storage holds {stored.size} bytes but {record.size} were announced.", "size_mismatch")
-    record.update(
-        actions=[
-            FileRecord.status.set(READY),
-            FileRecord.version_id.set(stored.version_id),
-            FileRecord.upload_id.remove(),
-            FileRecord.updated_at.set(clock.now()),
-        ]
-    )
-    versions.new_version(file_id, stored.version_id or "", record.name, record.size, record.content_type, actor).save()
-    audit.record(file_id, "file_uploaded", actor, size=record.size, version_id=stored.version_id or "")
+    version_id = stored.version_id or ""
+    version = versions.new_version(file_id, version_id, record.name, record.size, record.content_type, actor)
+    try:
+        with transaction() as write:
+            write.update(
+                record,
+                actions=[
+                    FileRecord.status.set(READY),
+                    FileRecord.version_id.set(version_id),
+                    FileRecord.upload_id.remove(),
+                    FileRecord.updated_at.set(version.uploaded_at),
+                ],
+                condition=FileRecord.status == UPLOADING,
+            )
+            write.save(version, condition=VersionRecord.version_key.does_not_exist())
+            write.save(audit.event(file_id, "file_uploaded", actor, size=record.size, version_id=version_id))
+    except TransactWriteError as error:
+        if error.cause_response_code != "TransactionCanceledException":
+            raise  # DynamoDB failed: nothing was written, and completing again finishes the job
+        current = owned_file(owner, file_id)
+        if current.status == READY:  # another request completed it meanwhile
+            return current
+        raise Conflict("The file changed while it was completed; try again.", "file_changed") from None
+    record.status, record.version_id, record.upload_id, record.updated_at = READY, version_id, None, version.uploaded_at
     return record
+
+
+def _join_parts(record: FileRecord) -> None:
+    """Join a multipart upload's parts, once all have arrived with the announced size."""
+    try:
+        parts = storage.uploaded_parts(record.s3_key, record.upload_id)
+    except storage.UploadGone:
+        return  # joined by an earlier complete that stopped before recording it, or expired: S3 tells which
+    expected = -(-record.size // storage.part_size_for(record.size))
+    if len(parts) != expected or sum(p["size"] for p in parts) != record.size:
+        raise Conflict(
+            f"{len(parts)} of {expected} parts have arrived; send the rest, then complete.",
+            "upload_incomplete",
+        )
+    storage.complete_multipart(record.s3_key, record.upload_id, parts)
 
 
 def list_files(

@@ -355,6 +355,7 @@ class InvitationRecord(Model):
     owner = UnicodeAttribute()
     role = UnicodeAttribute()
     email = UnicodeAttribute(null=True)  # who is invited, or who asks to join
+    invited_by = UnicodeAttribute(null=True)  # the member who made the invitation or join link, as in EventRecord
     status = UnicodeAttribute(default="open")  # open, accepted, approved, declined
     created_at = UTCDateTimeAttribute()
     expires_at = TTLAttribute(null=True)

@@ -49,6 +49,8 @@ def _project(user: dict[str, Any], last_login: datetime | None = None) -> Person
     previous = get_or_none(PersonRecord, username)
     login = last_login or (previous.last_login_at if previous else None)
     email = normalise_email(attributes["email"]) if attributes.get("email") else None
+    # Counted from the collaborations themselves, so a sign-in or a sync never loses them.
+    folders = collaborators.folder_count(email) if email else 0
     record = PersonRecord(
         username,
         sub=attributes.get("sub", username),
@@ -60,6 +62,8 @@ def _project(user: dict[str, Any], last_login: datetime | None = None) -> Person
         last_login_at=login,
         last_login_key=clock.iso(login) or NEVER,
         search=" ".join(v for v in (attributes.get("name"), email, attributes.get("phone_number")) if v).lower(),
+        folders=folders,
+        collaborator="yes" if folders else None,
     )
     record.save()
     return record

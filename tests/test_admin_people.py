@@ -196,3 +196,15 @@ def test_the_admin_page_is_for_admins_only(client, stack, member, admin):
     assert anonymous.status_code == 302 and "/auth/login" in anonymous.headers["Location"]
     assert not_admin.status_code == 403
     assert allowed.status_code == 200 and b"New group" in allowed.body
+
+
+def test_an_admin_outside_the_team_gets_neither_the_admin_page_nor_the_api(client, stack):
+    # In `admins` but not in `members`: the page and the API answer alike, not a page whose every action fails.
+    outsider = signed_in(stack, "lone-admin@example.com", groups=("admins",))
+    headers = {"Authorization": f"Bearer {outsider}"}
+
+    page = client.http.get("/admin", headers=headers)
+    api = client.http.get("/api/admin/external-users", headers=headers)
+
+    assert page.status_code == 403
+    assert api.status_code == 403

@@ -365,3 +365,42 @@ def test_the_console_works_on_a_phone(chromium, served, member):
         _shot(page, "phone-console-links.png", full_page=False)
     finally:
         context.close()
+
+
+def test_an_upload_outlives_a_failed_renewal_of_its_urls(console, served):
+    expect = _expect()
+    page = console
+    page.goto("/console")
+    _sign_in(page)
+    page.wait_for_url(f"{served}/console")
+    renewals, refusals = [], []
+
+    def storage_refuses_part_one_twice(route):
+        if len(refusals) < 2:
+            refusals.append(route.request.url)
+            headers = {"Access-Control-Allow-Origin": "*", "Content-Type": "application/xml"}
+            body = "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
+            route.fulfill(status=403, headers=headers, body=body)
+        else:
+            route.continue_()
+
+    def first_renewal_fails(route):
+        renewals.append(route.request.url)
+        if len(renewals) == 1:
+            route.fulfill(
+                status=503, content_type="application/json", body='{"error": {"code": "x", "message": "busy"}}'
+            )
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"partNumber=1&"), storage_refuses_part_one_twice)
+    page.route(re.compile(r"/api/files/[0-9a-f]{32}/upload$"), first_renewal_fails)
+    name = f"Renewed {uuid.uuid4().hex[:4]}.bin"
+    page.get_by_label("Upload files").set_input_files(
+        [{"name": name, "mimeType": "application/octet-stream", "buffer": bytes(7 * MiB)}]
+    )
+
+    expect(page.get_by_role("link", name=name, exact=True)).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Upload not finished")).to_have_count(0)
+    assert len(refusals) == 2
+    assert len(renewals) == 2  # the failed renewal was forgotten, and the next refusal asked again

@@ -188,3 +188,37 @@ def test_collaborators_who_may_upload_add_files_to_the_folder(served, stack, mem
     no_csrf = requests.Session()
     no_csrf.cookies.update(rosa.cookies)
     assert no_csrf.post(base, json={"name": "x.txt", "size": 1}).status_code == 403
+
+
+def test_a_collaborator_stays_listed_after_signing_in_again_and_after_a_sync(served, stack, member, admin):
+    signed_in(stack, "quinn@partner.example", groups=())
+    folder = _folder(member, "Gamma")
+    invited = member.call("POST", f"/api/files/{folder['file_id']}/collaborators", {"email": "quinn@partner.example"})
+    sign_in_through_pages(requests.Session(), _on(served, invited.data["invitation"]["url"]), "quinn@partner.example")
+    username = _username(stack, "quinn@partner.example")
+
+    # A second visit signs in afresh, which writes their record again from Cognito.
+    sign_in_through_pages(requests.Session(), f"{served}/portal", "quinn@partner.example")
+    after_sign_in = {
+        c["username"]: c["folders"] for c in admin.call("GET", "/api/admin/collaborators").data["collaborators"]
+    }
+    assert admin.call("POST", "/api/admin/external-users/sync").status_code == 200
+    after_sync = {
+        c["username"]: c["folders"] for c in admin.call("GET", "/api/admin/collaborators").data["collaborators"]
+    }
+
+    assert after_sign_in[username] == 1
+    assert after_sync[username] == 1
+
+
+def test_the_member_who_invited_is_who_added_the_collaborator(served, stack, member):
+    signed_in(stack, "rhea@partner.example", groups=())
+    folder = _folder(member, "Delta")
+    invited = member.call("POST", f"/api/files/{folder['file_id']}/collaborators", {"email": "rhea@partner.example"})
+
+    sign_in_through_pages(requests.Session(), _on(served, invited.data["invitation"]["url"]), "rhea@partner.example")
+
+    listed = member.call("GET", f"/api/files/{folder['file_id']}/collaborators").data["collaborators"]
+    assert [(c["person"], c["added_by"]) for c in listed] == [
+        ("email:rhea@partner.example", "member:alice@example.com")
+    ]

@@ -93,3 +93,32 @@ def test_deleting_a_file_stops_its_links_at_once(member, anonymous):
     assert anonymous.call("GET", f"/s/{link['token']}").status_code == 410
     assert anonymous.call("GET", f"/s/{link['token']}/download").status_code == 410
     assert member.call("GET", f"/api/files/{file['file_id']}").status_code == 404
+
+
+def test_a_complete_cut_short_by_dynamodb_records_nothing_and_completing_again_finishes(member, anonymous, monkeypatch):
+    from pynamodb.connection import Connection
+    from pynamodb.transactions import TransactWrite
+
+    from chalicelib import files
+
+    data = os.urandom(7 * MiB)
+    created = member.call("POST", "/api/files", {"name": "joined.bin", "size": len(data)})
+    file_id = created.data["file"]["file_id"]
+    upload(created.data["upload"], data)
+    # S3 joins the parts, then DynamoDB cannot be reached for the writes that record it.
+    dead = Connection(region="us-east-1", host="http://127.0.0.1:9", connect_timeout_seconds=1, max_retry_attempts=0)
+    monkeypatch.setattr(files, "transaction", lambda: TransactWrite(connection=dead))
+
+    failed = member.call("POST", f"/api/files/{file_id}/complete")
+
+    assert failed.status_code == 500
+    assert member.call("GET", f"/api/files/{file_id}").data["file"]["status"] == "uploading"
+    assert member.call("GET", f"/api/files/{file_id}/versions").data["versions"] == []
+    monkeypatch.undo()
+    done = member.call("POST", f"/api/files/{file_id}/complete")
+    assert done.status_code == 200
+    assert done.data["file"]["status"] == "ready"
+    assert len(member.call("GET", f"/api/files/{file_id}/versions").data["versions"]) == 1
+    link = member.call("POST", f"/api/files/{file_id}/links", {}).data["link"]
+    location = anonymous.call("GET", f"/s/{link['token']}/download").headers["Location"]
+    assert requests.get(location).content == data

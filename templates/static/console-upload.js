@@ -91,11 +91,15 @@ async function sendParts(fileId, plan, file, row) {
   let renewing = null;
 
   // Presigned URLs live a few minutes: a part refused as expired gets a fresh plan's URL.
+  // One renewal at a time; a failed one is forgotten, so the next attempt asks again.
   async function freshUrls() {
-    renewing ??= api("POST", `/api/files/${fileId}/upload`).then(({ upload }) => {
-      for (const part of upload.parts) urls.set(part.part_number, part.url);
-      renewing = null;
-    });
+    renewing ??= api("POST", `/api/files/${fileId}/upload`)
+      .then(({ upload }) => {
+        for (const part of upload.parts) urls.set(part.part_number, part.url);
+      })
+      .finally(() => {
+        renewing = null;
+      });
     return renewing;
   }
 
@@ -116,7 +120,8 @@ async function sendParts(fileId, plan, file, row) {
         report();
         if (attempt >= ATTEMPTS) throw error;
         await pause(500 * 2 ** attempt);
-        if (error.status === 403) await freshUrls();
+        // A renewal that fails counts as this attempt: the next one tries again.
+        if (error.status === 403) await freshUrls().catch(() => {});
       }
     }
   }
