@@ -1,6 +1,6 @@
 """Handover's routes: each reads its input, calls chalicelib, and returns JSON or a page."""
 
-from urllib.parse import unquote
+from urllib.parse import unquote, urlencode
 
 from chalice import Chalice, Response
 
@@ -107,8 +107,11 @@ def list_events(file_id: str) -> Response:
 @app.route("/api/files/{file_id}/events.csv", methods=["GET"])
 def export_events(file_id: str) -> Response:
     member = _member()
+    request = _request()
     record = files.owned_file(member.sub, file_id)
-    return web.csv_response(audit.as_csv(record.file_id), f"history-{record.name}.csv")
+    text, cursor = audit.as_csv(record.file_id, web.query(request, "cursor"))
+    more = f"{web.site_url(request)}/api/files/{file_id}/events.csv?{urlencode({'cursor': cursor})}" if cursor else None
+    return web.csv_response(text, f"history-{record.name}.csv", more)
 
 
 @app.route("/api/files/{file_id}", methods=["DELETE"])

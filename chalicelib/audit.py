@@ -15,7 +15,12 @@ from chalicelib.models import EventRecord
 
 @dataclass(frozen=True)
 class Actor:
-    """Who made a request: `member:<email>`, `email:<address>` or `anonymous`, and from where."""
+    """Who made a request, and from where.
+
+    `who` is `member:<email>` for a member (their username if the email is unverified),
+    `email:<address>` for someone outside the team with a verified email, `user:<username>`
+    for someone outside the team without one, or `anonymous`.
+    """
 
     who: str
     ip: str | None = None
@@ -67,18 +72,30 @@ def describe(event: EventRecord) -> dict[str, Any]:
 
 
 _CSV_COLUMNS = ("at", "kind", "who", "ip", "user_agent", "link", "detail")
+# A Lambda answer through API Gateway holds at most 6 MB: one export stays well below it,
+# and names the next part (older events) when there is more.
+CSV_BYTES = 4_000_000
 
 
-def as_csv(file_id: str) -> str:
-    """Every event of a file or folder, newest first, as CSV for a spreadsheet."""
+def as_csv(file_id: str, cursor: str | None = None) -> tuple[str, str | None]:
+    """A file's or folder's events, newest first, as CSV for a spreadsheet; and the cursor to the rest."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(_CSV_COLUMNS)
-    for event in EventRecord.query(file_id, scan_index_forward=False):
+    used, last_key = out.tell(), None
+    start = paging.decode(cursor, {"file_id": file_id})
+    for event in EventRecord.query(file_id, scan_index_forward=False, last_evaluated_key=start):
         row = describe(event)
         row["detail"] = json.dumps(row["detail"], sort_keys=True) if row["detail"] else ""
-        writer.writerow([_spreadsheet_safe(row[column]) for column in _CSV_COLUMNS])
-    return out.getvalue()
+        line = io.StringIO()
+        csv.writer(line).writerow([_spreadsheet_safe(row[column]) for column in _CSV_COLUMNS])
+        size = len(line.getvalue().encode())
+        if last_key is not None and used + size > CSV_BYTES:
+            return out.getvalue(), paging.encode({"file_id": {"S": file_id}, "event_key": {"S": last_key}})
+        out.write(line.getvalue())
+        used += size
+        last_key = event.event_key
+    return out.getvalue(), None
 
 
 def _spreadsheet_safe(value: Any) -> str:

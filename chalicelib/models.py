@@ -150,7 +150,7 @@ class EventRecord(Model):
     event_key = UnicodeAttribute(range_key=True)  # "<ISO time>#<random>": time order, unique
     at = UTCDateTimeAttribute()
     kind = UnicodeAttribute()
-    actor = UnicodeAttribute()  # "member:<sub>", "email:<address>" or "anonymous"
+    actor = UnicodeAttribute()  # audit.Actor.who: "member:<email>", "email:<address>", "user:<username>", "anonymous"
     link_id = UnicodeAttribute(null=True)  # never the whole token
     ip = UnicodeAttribute(null=True)
     user_agent = UnicodeAttribute(null=True)
@@ -173,7 +173,7 @@ class VersionRecord(Model):
     size = NumberAttribute()
     content_type = UnicodeAttribute()
     uploaded_at = UTCDateTimeAttribute()
-    uploaded_by = UnicodeAttribute()  # "member:<sub>", "email:<address>" or "anonymous"
+    uploaded_by = UnicodeAttribute()  # as EventRecord.actor
     link_id = UnicodeAttribute(null=True)  # the link it came through, if a recipient sent it
     ip = UnicodeAttribute(null=True)
     upload_id = UnicodeAttribute(null=True)  # the recipient's UploadRecord
@@ -194,7 +194,7 @@ class UploadRecord(Model):
     s3_key = UnicodeAttribute()  # a staging key for a POST, the file's own key for multipart
     s3_upload_id = UnicodeAttribute(null=True)  # the S3 multipart upload, if any
     status = UnicodeAttribute()  # "started", "completing" (claimed by one request), "completed"
-    actor = UnicodeAttribute()  # who started it, as in EventRecord
+    actor = UnicodeAttribute()  # who started it, as EventRecord.actor
     ip = UnicodeAttribute(null=True)
     user_agent = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()

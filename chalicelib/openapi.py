@@ -647,7 +647,8 @@ def _schemas() -> Json:
                 "uploaded_at": _moment("When the server checked the bytes and recorded the version."),
                 "uploaded_by": {
                     "type": "string",
-                    "description": "`member:<sub>`, `email:<address>` (a signed-in recipient) or `anonymous`.",
+                    "description": "`member:<email>`, `email:<address>` (a signed-in recipient with a verified email), "
+                    "`user:<username>` (a signed-in recipient without one) or `anonymous`.",
                 },
                 "link_token": {
                     "type": ["string", "null"],

@@ -66,8 +66,11 @@ def html_response(html: str, status: int = 200) -> Response:
     return Response(body=html, status_code=status, headers={"Content-Type": "text/html; charset=utf-8"})
 
 
-def csv_response(text: str, filename: str) -> Response:
+def csv_response(text: str, filename: str, next_part: str | None = None) -> Response:
+    """A CSV download; `next_part` is the URL of what did not fit, for a `Link: rel="next"` header."""
     headers = {"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": storage.content_disposition(filename)}
+    if next_part:
+        headers["Link"] = f'<{next_part}>; rel="next"'
     return Response(body=text, headers=headers)
 
 

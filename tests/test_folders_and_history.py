@@ -163,3 +163,26 @@ def test_a_folder_link_with_upload_allowed_takes_new_files_into_the_folder(membe
     assert requests.get(answer.headers["Location"]).content == data
     refused = anonymous.call("POST", f"/s/{plain['token']}/uploads", {"name": "x.txt", "size": 1})
     assert refused.status_code == 403
+
+
+def test_a_long_history_exports_in_parts_each_naming_the_next(member, anonymous, monkeypatch):
+    from chalicelib import audit
+
+    file, link = shared_file(member)
+    for n in range(12):
+        anonymous.call("GET", f"/s/{link['token']}", headers={"User-Agent": f"visitor {n} " + "x" * 200})
+    everything = list(
+        csv.DictReader(io.StringIO(member.call("GET", f"/api/files/{file['file_id']}/events.csv").body.decode()))
+    )
+    monkeypatch.setattr(audit, "CSV_BYTES", 1500)  # so that a dozen visits need several parts
+
+    parts, path = [], f"/api/files/{file['file_id']}/events.csv"
+    while path:
+        answer = member.call("GET", path)
+        parts.append(list(csv.DictReader(io.StringIO(answer.body.decode()))))
+        following = answer.headers.get("Link")
+        path = following and "/api/" + following.split("/api/", 1)[1].split(">", 1)[0]
+
+    assert len(parts) > 2
+    assert all(len(part) >= 1 for part in parts)
+    assert [row for part in parts for row in part] == everything
