@@ -12,7 +12,7 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib import audit, clock, directory, files, storage, tokens, uploads
+from chalicelib import audit, clock, directory, files, storage, throttle, tokens, uploads
 from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.directory import Person, normalise_email
@@ -65,10 +65,12 @@ def url_of(invitation: InvitationRecord, site: str) -> str:
     return f"{site}/join/{tokens.token_for(invitation.invitation_id, tokens.INVITATIONS)}"
 
 
-def open_invitation(token: str) -> InvitationRecord:
+def open_invitation(token: str, actor: Actor) -> InvitationRecord:
+    """The invitation or join link a token names; misses are counted against guessing, as for links."""
     invitation_id = tokens.link_id_from(token, tokens.INVITATIONS)
     invitation = _get_invitation(invitation_id) if invitation_id else None
     if invitation is None or invitation.kind == "request":
+        throttle.count_miss(actor.ip)
         raise NotFound("This invitation does not exist.", "invitation_not_found")
     if invitation.expires_at is not None and invitation.expires_at <= clock.now():
         raise NotFound("This invitation has expired. Ask for a new one.", "invitation_expired")
@@ -90,7 +92,7 @@ def rename_group(old: str, new: str, actor: Actor) -> None:
 
 def accept(token: str, person: Person | None, actor: Actor) -> tuple[str, FileRecord]:
     """Open an invitation or join link as a signed-in person: ("joined" | "requested", folder)."""
-    invitation = open_invitation(token)
+    invitation = open_invitation(token, actor)
     if person is None:
         raise LoginRequired("Sign in or sign up to join this folder.")
     folder = files.get_item(invitation.folder_id)

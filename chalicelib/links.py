@@ -201,7 +201,7 @@ def open_link(token: str, actor: Actor) -> LinkRecord:
     link_id = tokens.link_id_from(token)
     link = _get(link_id) if link_id else None
     if link is None:
-        throttle.count_miss(actor.ip or "unknown")
+        throttle.count_miss(actor.ip)
         raise NotFound("This link does not exist. Check that it was copied completely.", "link_not_found")
     state = status(link)
     if state == REVOKED:

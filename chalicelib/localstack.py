@@ -130,9 +130,11 @@ class LocalStack:
                 process.send_signal(signal.SIGTERM)
         for process in self.processes:
             try:
-                process.wait(timeout=3)  # SeaweedFS may linger; its data is throwaway
+                process.wait(timeout=3)
             except subprocess.TimeoutExpired:
+                # SeaweedFS and moto's server may ignore SIGTERM while busy; their data is throwaway.
                 process.kill()
+                process.wait()
         self.processes.clear()
 
     # --- provisioning -----------------------------------------------------------------
@@ -305,6 +307,10 @@ def lifecycle_rules(settings: Settings) -> list[dict[str, Any]]:
     return rules
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """`make dev`: start the local AWS, provision it, and serve the app with `chalice local`."""
     root = Path(__file__).resolve().parent.parent
@@ -319,8 +325,10 @@ def main() -> None:
         s3_port=int(os.environ.get("S3_PORT", "8333")),
         moto_port=int(os.environ.get("MOTO_PORT", "5000")),
     )
-    stack.start()
+    # `kill` (SIGTERM) stops everything as Ctrl-C does: the stack's processes and its folder go too.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
+        stack.start()
         os.environ.update(stack.environment())
         stack.provision()
         env = stack.environment(dict(os.environ))
@@ -347,16 +355,23 @@ def main() -> None:
             f"  all of it in .local/stack.json; logs in {data_dir / 'stack.log'}; Ctrl-C stops everything\n",
             flush=True,
         )
+        # Its own process group: `chalice local` runs the app in a reloading child, and both must stop.
         chalice = subprocess.Popen(
             [_bin("chalice"), "local", "--stage", "local", "--host", "127.0.0.1", "--port", str(port)],
             cwd=root,
             env=env,
+            start_new_session=True,
         )
         try:
             chalice.wait()
         except KeyboardInterrupt:
-            chalice.send_signal(signal.SIGINT)
-            chalice.wait(timeout=10)
+            os.killpg(chalice.pid, signal.SIGINT)
+            try:
+                chalice.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(chalice.pid, signal.SIGKILL)
+    except KeyboardInterrupt:
+        pass  # stopped while the stack was starting
     finally:
         stack.stop()
         shutil.rmtree(data_dir, ignore_errors=True)

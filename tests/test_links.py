@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
+import pytest
 import time_machine
 from conftest import shared_file
 
@@ -145,3 +146,40 @@ def test_qr_codes_encode_the_link(member, anonymous):
     assert png.status_code == 200
     assert png.body.startswith(b"\x89PNG")
     assert anonymous.call("GET", f"/api/links/{link['token']}/qr.svg").status_code == 401
+
+
+def test_misses_on_join_links_are_throttled_like_links(anonymous):
+    # A window of its own, far ahead, so other tests' misses do not count here.
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=210)):
+        statuses = [anonymous.call("GET", f"/join/guess{n:039d}").status_code for n in range(7)]
+
+    assert statuses == [404] * 5 + [429] * 2
+
+
+@pytest.mark.parametrize(
+    ("ip", "source"),
+    [
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+        ("::ffff:192.0.2.7", "192.0.2.7"),
+        ("192.0.2.7", "192.0.2.7"),
+        ("not an address", "unknown"),
+        (None, "unknown"),
+    ],
+)
+def test_guesses_are_counted_per_ipv4_address_and_per_ipv6_64(ip, source):
+    from chalicelib import throttle
+
+    assert throttle.source_of(ip) == source
+
+
+def test_one_ipv6_host_cannot_escape_the_throttle_by_changing_its_address(stack):
+    from chalicelib import throttle
+    from chalicelib.errors import TooManyRequests
+
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=220)):
+        for n in range(5):
+            throttle.count_miss(f"2001:db8:77:1::{n + 1:x}")
+        with pytest.raises(TooManyRequests):
+            throttle.count_miss("2001:db8:77:1:dead:beef::6")
+        throttle.count_miss("2001:db8:77:2::1")  # another /64 is another source
