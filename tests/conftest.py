@@ -7,6 +7,7 @@ import os
 import sys
 import threading
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +70,32 @@ CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "tests" / "screenshots"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--browser-today",
+        metavar="YYYY-MM-DD",
+        help="run the browsers on another day (at today's time), to check pages on every day of the year",
+    )
+
+
+class _BrowserOnAnotherDay:
+    """The browser, each new context's clock moved to another day; everything else as it is."""
+
+    def __init__(self, browser: Any, day: date) -> None:
+        self._browser = browser
+        self._shift = datetime.combine(day, datetime.now(UTC).time(), tzinfo=UTC) - datetime.now(UTC)
+
+    def new_context(self, **options: Any) -> Any:
+        context = self._browser.new_context(**options)
+        context.clock.set_system_time(datetime.now(UTC) + self._shift)
+        return context
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+
 @pytest.fixture(scope="session")
-def chromium():
+def chromium(request: pytest.FixtureRequest):
     """Debian's Chromium driven by Playwright (Playwright's own browser download does not work here)."""
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"no Chromium at {CHROMIUM}: `apt-get install chromium` (CI installs it)")
@@ -82,7 +107,8 @@ def chromium():
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
             + ["--disable-sync", "--no-first-run"],
         )
-        yield browser
+        day = request.config.getoption("--browser-today")
+        yield _BrowserOnAnotherDay(browser, date.fromisoformat(day)) if day else browser
         browser.close()
 
 

@@ -57,6 +57,13 @@ def _loaded(image) -> None:
     image.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
 
 
+def _browser_today(page) -> date:
+    """The day it is where the browser is (its clock and zone), which the dialog's choices count from."""
+    return date(
+        *page.evaluate("() => { const d = new Date(); return [d.getFullYear(), d.getMonth() + 1, d.getDate()]; }")
+    )
+
+
 def _expect_end_of_day(element, day: date) -> None:
     """A <time> showing the end of `day` in the browser's zone, in the words the page itself uses."""
     moment = datetime.combine(day, time(23, 59, 59), tzinfo=ZoneInfo(ZONE))
@@ -146,7 +153,7 @@ def test_a_member_shares_a_file_and_a_folder_from_the_console(console, recipient
     assert row.get_by_role("textbox", name=f"Link {token[:8]}").input_value() == url
     expect(row.locator("td[data-label=Upload]")).to_have_text("Allowed")
     expect(row.locator("td[data-label='Require login']")).to_have_text("No")
-    _expect_end_of_day(row.locator("td[data-label='Valid until'] time"), datetime.now(ZoneInfo(ZONE)).date() + 7 * DAY)
+    _expect_end_of_day(row.locator("td[data-label='Valid until'] time"), _browser_today(page) + 7 * DAY)
     expect(row.locator("td[data-label=Downloads]")).to_have_text("0")
     expect(row.get_by_text("Works for anyone who has it.")).to_be_visible()
     expect(row.get_by_text("For sensitive files, require login.")).to_be_visible()
