@@ -13,6 +13,7 @@ from chalicelib import (
     console,
     directory,
     files,
+    folder_links,
     groups,
     links,
     login,
@@ -375,7 +376,7 @@ def landing(token: str) -> Response:
     link = links.visit(token, visitor.person, visitor.actor)
     site = web.site_url(request)
     if link.target.kind == "folder":
-        folder, trail, items = links.folder_view(link, web.query(request, "folder"))
+        folder, trail, items = folder_links.folder_view(link, web.query(request, "folder"))
         return web.html_response(pages.folder(link, token, site, visitor.viewer, folder, trail, items))
     return web.html_response(pages.landing(link, token, site, visitor.viewer))
 
@@ -391,7 +392,7 @@ def download(token: str) -> Response:
 def download_from_folder(token: str, file_id: str) -> Response:
     visitor = _visitor()
     link = links.open_link(token, visitor.actor)
-    return web.redirect(links.folder_file_url(link, file_id, visitor.person, visitor.actor))
+    return web.redirect(folder_links.folder_file_url(link, file_id, visitor.person, visitor.actor))
 
 
 @app.route("/portal", methods=["GET"])

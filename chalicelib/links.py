@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from itertools import takewhile
 from typing import Any
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
-from chalicelib import audit, clock, directory, files, storage, throttle, tokens
+from chalicelib import audit, clock, directory, storage, throttle, tokens
 from chalicelib.audit import Actor
 from chalicelib.bodies import LinkChange, NewLink
 from chalicelib.config import get_settings
@@ -295,7 +294,7 @@ def download_url(link: LinkRecord, person: Person | None, actor: Actor) -> str:
     if target.kind == "folder":
         raise NotFound("This link shares a folder: download its files one by one.", "link_is_folder")
     seconds = presign_seconds(link)
-    _record_download(link, actor)
+    record_download(link, actor)
     return storage.presigned_download(target.s3_key, target.version_id, target.name, target.content_type, seconds)
 
 
@@ -309,40 +308,7 @@ def presign_seconds(link: LinkRecord) -> int:
     return seconds
 
 
-def folder_view(link: LinkRecord, folder_id: str | None) -> tuple[FileRecord, list[FileRecord], list[FileRecord]]:
-    """A folder link's folder (or a folder below it): the folder, the way down, and what it holds."""
-    shared = _shared_folder(link)
-    folder = shared if folder_id in (None, shared.file_id) else _below(shared, folder_id, "folder")
-    below = (
-        [] if folder is shared else [folder, *takewhile(lambda f: f.file_id != shared.file_id, files.ancestors(folder))]
-    )
-    return folder, [shared, *reversed(below)], files.children(folder)
-
-
-def folder_file_url(link: LinkRecord, file_id: str, person: Person | None, actor: Actor) -> str:
-    """A presigned GET of a file somewhere below a folder link's folder."""
-    check_access(link, person, actor)
-    item = _below(_shared_folder(link), file_id, "file")
-    seconds = presign_seconds(link)
-    _record_download(link, actor, file=item.name)
-    return storage.presigned_download(item.s3_key, item.version_id, item.name, item.content_type, seconds)
-
-
-def _shared_folder(link: LinkRecord) -> FileRecord:
-    folder = files.get_item(link.file_id)
-    if link.target.kind != "folder" or folder is None:
-        raise NotFound("This link does not share a folder.", "not_a_folder_link")
-    return folder
-
-
-def _below(shared: FileRecord, item_id: str, kind: str) -> FileRecord:
-    item = files.get_item(item_id)
-    if item is None or item.kind != kind or item.status != "ready" or not files.is_inside(item, shared):
-        raise NotFound(f"This {kind} is not in the shared folder.", f"{kind}_not_found")
-    return item
-
-
-def _record_download(link: LinkRecord, actor: Actor, **detail: str) -> None:
+def record_download(link: LinkRecord, actor: Actor, **detail: str) -> None:
     """Count the download on the link and audit it, together; refused if revoked meanwhile."""
     try:
         with transaction() as write:
