@@ -14,7 +14,7 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	touch $@
 
 dev: $(INSTALLED)
-	$(BIN)/python -m chalicelib.localstack
+	$(BIN)/python -m devstack.localstack
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

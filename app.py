@@ -35,8 +35,8 @@ app = Chalice(app_name="handover", configure_logs=False)
 web.install(app)
 
 if get_settings().stage == "local":
-    # The hosted login page's stand-in: never part of a deployed API (see local_login.py).
-    from chalicelib import local_login
+    # The hosted login page's stand-in: never part of a deployed API (see devstack/local_login.py).
+    from devstack import local_login
 
     app.register_blueprint(local_login.blueprint, url_prefix="/local-login")
 

@@ -32,11 +32,11 @@ def readable(moment: datetime | None) -> str:
     return moment.strftime("%d %b %Y, %H:%M UTC") if moment else ""
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
+@lru_cache(maxsize=2)
+def _environment(*also_from: Path) -> Environment:
     # Autoescaping is off in Jinja unless asked for: every page shows names people chose.
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=FileSystemLoader([*also_from, TEMPLATES]),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -45,8 +45,9 @@ def _environment() -> Environment:
     return env
 
 
-def render(template: str, **context: Any) -> str:
-    return _environment().get_template(template).render(**context)
+def render(template: str, *, also_from: tuple[Path, ...] = (), **context: Any) -> str:
+    """A page from templates/ (or first from `also_from`, for pages that are not the app's own)."""
+    return _environment(*also_from).get_template(template).render(**context)
 
 
 def landing(link: LinkRecord, token: str, site: str, viewer: Caller | None) -> str:

@@ -373,7 +373,7 @@ def interleaved(
 @contextlib.contextmanager
 def local_app() -> Any:
     """The local stack, provisioned, and Chalice's test client on the app wired to it."""
-    from chalicelib.localstack import LocalStack, free_port
+    from devstack.localstack import LocalStack, free_port
 
     data_dir = Path(tempfile.mkdtemp(prefix="handover-bench-stack-"))
     stack = LocalStack(data_dir=data_dir, app_url=f"http://127.0.0.1:{free_port()}")

@@ -17,7 +17,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from chalicelib.localstack import LocalStack, free_port  # noqa: E402
+from devstack.localstack import LocalStack, free_port  # noqa: E402
 
 MiB = 1024 * 1024
 

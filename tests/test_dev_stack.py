@@ -13,7 +13,7 @@ from pathlib import Path
 
 from conftest import ROOT
 
-from chalicelib.localstack import free_port
+from devstack.localstack import free_port
 
 
 def _answers(port: int) -> bool:
@@ -29,7 +29,7 @@ def test_make_dev_stops_everything_on_sigterm_and_leaves_nothing_behind(tmp_path
     log = tmp_path / "dev.out"
     with open(log, "wb") as out:
         dev = subprocess.Popen(
-            [sys.executable, "-m", "chalicelib.localstack"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "devstack.localstack"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
         )
         try:
             deadline = time.monotonic() + 120

@@ -549,3 +549,12 @@ def test_the_local_login_stand_in_is_not_part_of_a_deployed_api(template: dict[s
 
     assert "/auth/callback" in paths
     assert not [path for path in paths if path.startswith("/local-login")]
+
+
+def test_dev_only_code_never_reaches_the_lambda_package(packaged: Path) -> None:
+    zips = [packaged / "deployment.zip", *packaged.glob("layer-deployment.zip")]
+    names = {name for path in zips for name in zipfile.ZipFile(path).namelist()}
+
+    assert [name for name in names if name.startswith("devstack/") or "local_login" in name] == []
+    assert [name for name in names if name.startswith("chalicelib/") and "localstack" in name] == []
+    assert "templates/base.html" in names  # the app's own templates are there

@@ -15,8 +15,8 @@ from conftest import MiB, shared_file, upload
 
 from chalicelib import tokens
 from chalicelib.config import settings_from
-from chalicelib.localstack import lifecycle_rules
 from chalicelib.models import EventRecord, UploadRecord, VersionRecord
+from devstack.localstack import lifecycle_rules
 
 
 def _start(api, link, data: bytes, name: str = "reply.txt", content_type: str = "text/plain"):

@@ -82,5 +82,7 @@ def test_an_upload_cut_off_resumes_from_the_parts_already_in_s3(member, served, 
     again.goto(f"{served}/s/{link['token']}")
     _send(again, path)
 
-    assert sorted(set(parts_sent)) == ["2", "3", "4"]
+    # Part 1 is never sent again. (A part in flight when the first tab closed may have
+    # reached S3 after all: then it is not sent again either.)
+    assert parts_sent and set(parts_sent) <= {"2", "3", "4"}
     assert _download(again)[1] == data

@@ -33,6 +33,7 @@ from chalicelib.config import get_settings
 from chalicelib.errors import BadRequest, NotFound
 
 blueprint = Blueprint(__name__)
+_TEMPLATES = Path(__file__).resolve().parent / "templates"  # beside the app's, whose base.html they extend
 _FORM = ["application/x-www-form-urlencoded"]
 _OAUTH_FIELDS = ("client_id", "redirect_uri", "state", "nonce", "code_challenge", "code_challenge_method")
 _codes: dict[str, dict[str, Any]] = {}  # authorization code -> what the token endpoint hands out
@@ -61,7 +62,8 @@ def _oauth(params: dict[str, str]) -> dict[str, str]:
 
 def _page(template: str, status: int = 200, **context: Any) -> Response:
     site = web.site_url(blueprint.current_request)
-    return web.html_response(pages.render(f"local_login/{template}", site=site, **context), status)
+    page = pages.render(f"local_login/{template}", also_from=(_TEMPLATES,), site=site, **context)
+    return web.html_response(page, status)
 
 
 def _app_client(client_id: str) -> dict[str, Any]:
