@@ -7,18 +7,8 @@ from urllib.parse import urlencode
 
 from chalicelib import bodies, collaborators, directory, pages, people
 from chalicelib.auth import Caller
-from chalicelib.errors import Forbidden, LoginRequired
 
 TABS = ("people", "collaborators", "groups")
-
-
-def admin_viewer(viewer: Caller | None) -> Caller:
-    if viewer is None:
-        raise LoginRequired("Sign in to manage external users.")
-    # The same rule as the admin API (auth.admin): admins are members who also manage people.
-    if not viewer.person.is_member or directory.ADMINS not in viewer.person.groups:
-        raise Forbidden("Only admins of the team can manage external users.", "not_an_admin")
-    return viewer
 
 
 def render(viewer: Caller, params: dict[str, str], site: str) -> str:

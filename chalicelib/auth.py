@@ -16,10 +16,10 @@ from chalice.app import Request
 from chalicelib import directory, sessions
 from chalicelib.config import get_settings
 from chalicelib.directory import ADMINS, Person
-from chalicelib.errors import Forbidden, Unauthorized
+from chalicelib.errors import Forbidden, LoginRequired, Unauthorized
 from chalicelib.models import SessionRecord
 
-_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 @dataclass(frozen=True)
@@ -96,28 +96,34 @@ def caller(request: Request) -> Caller | None:
     return Caller(person, session)
 
 
-def member(request: Request) -> Person:
-    """The calling member: 401 when not signed in, 403 when not in `members` or CSRF fails."""
-    found = caller(request)
+MEMBER = "member"
+ADMIN = "admin"
+
+
+def require(found: Caller | None, role: str, *, page: bool) -> Caller:
+    """The caller, if they hold `role` (MEMBER or ADMIN): the one gate of API routes and pages alike.
+
+    Anonymous callers are sent to sign in (pages) or answered 401 (API); others are refused
+    with 403. Admins are members who also manage people: `admins` alone is not enough.
+    """
     if found is None:
+        if page:
+            raise LoginRequired("Sign in to continue.")
         raise Unauthorized("Sign in: send `Authorization: Bearer <token>`.", "missing_token")
     if not found.person.is_member:
-        raise Forbidden("Only members of the team can do this.", "not_a_member")
-    check_csrf(request, found)
-    return found.person
-
-
-def admin(request: Request) -> Person:
-    """The calling admin: like `member`, but only for the group `admins`."""
-    person = member(request)
-    if ADMINS not in person.groups:
-        raise Forbidden("Only admins can do this.", "not_an_admin")
-    return person
+        raise Forbidden(
+            f"This is for members of the team, and {found.person.label} is not one. "
+            "What was shared with you is in your list of shared files at /portal.",
+            "not_a_member",
+        )
+    if role == ADMIN and ADMINS not in found.person.groups:
+        raise Forbidden("Only admins of the team can do this.", "not_an_admin")
+    return found
 
 
 def check_csrf(request: Request, found: Caller | None) -> None:
     """State-changing requests made with a session cookie must carry the session's CSRF token."""
-    if found is None or found.session is None or request.method in _SAFE_METHODS:
+    if found is None or found.session is None or request.method in SAFE_METHODS:
         return
     if not sessions.csrf_ok(found.session, request.headers.get("x-csrf-token")):
         raise Forbidden("The request lacks this session's CSRF token; reload the page.", "csrf_failed")

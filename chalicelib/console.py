@@ -11,12 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
-from chalice.app import Request
-
-from chalicelib import audit, auth, collaborators, files, links, pages, tokens, versions
+from chalicelib import audit, collaborators, files, links, pages, tokens, versions
 from chalicelib.auth import Caller
 from chalicelib.config import get_settings
-from chalicelib.errors import Forbidden, LoginRequired, NotFound
+from chalicelib.errors import NotFound
 from chalicelib.models import EventRecord, FileRecord, LinkRecord
 
 ITEMS_PER_PAGE = 50
@@ -116,20 +114,6 @@ class Version:
     uploaded_by: str
     current: bool
     download_url: str
-
-
-def member_viewer(request: Request) -> Caller:
-    """The signed-in member: anonymous visitors are sent to sign in, anyone else gets a 403 page."""
-    viewer = auth.caller(request)
-    if viewer is None:
-        raise LoginRequired("Sign in to see your files.")
-    if not viewer.person.is_member:
-        raise Forbidden(
-            f"The console is for members of the team, and {viewer.person.label} is not one. "
-            "Files shared with you are in your list of shared files at /portal.",
-            "not_a_member",
-        )
-    return viewer
 
 
 def folder_page(viewer: Caller, site: str, folder_id: str | None, cursor: str | None) -> str:

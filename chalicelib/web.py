@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -105,21 +105,55 @@ def site_url(request: Request) -> str:
     return f"{scheme}://{host}"
 
 
-@dataclass(frozen=True)
-class Visitor:
-    """Someone on a recipient's page: signed in (`viewer`) or not, and how the audit names them."""
+@dataclass
+class Call:
+    """One request as a route uses it: who is calling (if anyone), how the audit names them, the site."""
 
-    viewer: Caller | None
-    actor: Actor
+    request: Request
+
+    @cached_property
+    def viewer(self) -> Caller | None:
+        """Who is calling, read on first use: routes that never ask pay nothing for it."""
+        return auth.caller(self.request)
 
     @property
     def person(self) -> Person | None:
         return self.viewer.person if self.viewer else None
 
+    @property
+    def member(self) -> Person:
+        """The calling member, on routes whose gate let only members in."""
+        assert self.viewer is not None, "a route without a member gate asked for its member"
+        return self.viewer.person
 
-def visitor(request: Request) -> Visitor:
-    viewer = auth.caller(request)
-    return Visitor(viewer, actor(request, viewer.person if viewer else None))
+    @cached_property
+    def actor(self) -> Actor:
+        return actor(self.request, self.person)
+
+    @cached_property
+    def site(self) -> str:
+        return site_url(self.request)
+
+    @property
+    def body(self) -> bytes | None:
+        return self.request.raw_body
+
+    def query(self, name: str) -> str | None:
+        return query(self.request, name)
+
+
+def call(request: Request, role: str | None = None) -> Call:
+    """The one way into a route: the role's gate, and CSRF for requests that change something.
+
+    `role` None lets anyone in (recipients' pages); auth.MEMBER and auth.ADMIN are gates.
+    A state-changing request made with a session cookie must carry the session's CSRF token.
+    """
+    current = Call(request)
+    if role is not None:
+        auth.require(current.viewer, role, page=not _wants_json(request))
+    if request.method not in auth.SAFE_METHODS:
+        auth.check_csrf(request, current.viewer)
+    return current
 
 
 def actor(request: Request, person: Person | None = None) -> Actor:
