@@ -37,6 +37,11 @@ def normalise_email(address: str) -> str:
     return unicodedata.normalize("NFKC", address).strip().lower()
 
 
+def attributes_of(user: dict) -> dict[str, str]:
+    """A Cognito user's attributes by name, from AdminGetUser ("UserAttributes") or ListUsers ("Attributes")."""
+    return {a["Name"]: a["Value"] for a in user.get("UserAttributes") or user.get("Attributes") or []}
+
+
 def person(username: str) -> Person | None:
     """The enabled user `username`, or None when deleted or disabled."""
     pool = get_settings().user_pool_id
@@ -47,7 +52,7 @@ def person(username: str) -> Person | None:
         return None
     if not user.get("Enabled", True):
         return None
-    attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+    attributes = attributes_of(user)
     verified = attributes.get("email_verified") == "true" and attributes.get("email")
     return Person(
         username=user["Username"],
@@ -103,6 +108,6 @@ def people_in(group: str) -> list[dict]:
     found = []
     for page in pages.paginate(UserPoolId=pool, GroupName=group):
         for user in page["Users"]:
-            attributes = {a["Name"]: a["Value"] for a in user.get("Attributes", [])}
+            attributes = attributes_of(user)
             found.append({"username": user["Username"], "email": attributes.get("email")})
     return found

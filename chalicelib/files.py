@@ -50,7 +50,7 @@ def _new_item(owner: str, folder_id: str | None, name: str, file_id: str | None 
         name=name,
         created_at=now,
         updated_at=now,
-        **{"s3_key": f"files/{file_id}", **fields},
+        **{"s3_key": storage.file_key(file_id), **fields},
     )
     record.save(condition=FileRecord.file_id.does_not_exist())
     return record
@@ -69,7 +69,7 @@ def create_file(owner: str, new: NewFile) -> tuple[FileRecord, dict[str, Any]]:
     """Record an announced file and plan its upload; it is shareable only once completed."""
     folder_id = _folder_for(owner, new.folder_id)
     file_id = uuid.uuid4().hex
-    key = f"files/{file_id}"
+    key = storage.file_key(file_id)
     upload_id = storage.start_multipart(key, new.content_type) if storage.needs_multipart(new.size) else None
     record = _new_item(
         owner,
@@ -137,14 +137,13 @@ def complete_file(owner: str, file_id: str, actor: Actor) -> FileRecord:
     if record.status == DELETING:
         raise Conflict("This file is being deleted.", "file_deleting")
     if record.upload_id:
-        _join_parts(record)
-    stored = storage.stored_object(record.s3_key)
-    if stored is None:
-        if record.upload_id:
-            raise Conflict("The upload expired; ask for a new upload plan.", "upload_expired")
-        raise Conflict("The file's bytes have not arrived in storage; upload them first.", "upload_missing")
-    if stored.size != record.size:
-        raise Conflict(f"Storage holds {stored.size} bytes but {record.size} were announced.", "size_mismatch")
+        try:
+            storage.join_parts(record.s3_key, record.upload_id, record.size)
+        except storage.UploadGone:
+            # Joined by an earlier complete that stopped before recording it, or expired: S3 tells which.
+            if storage.stored_object(record.s3_key) is None:
+                raise Conflict("The upload expired; ask for a new upload plan.", "upload_expired") from None
+    stored = storage.arrived(record.s3_key, record.size)
     version_id = stored.version_id or ""
     version = versions.new_version(file_id, version_id, record.name, record.size, record.content_type, actor)
     try:
@@ -170,21 +169,6 @@ def complete_file(owner: str, file_id: str, actor: Actor) -> FileRecord:
         raise Conflict("The file changed while it was completed; try again.", "file_changed") from None
     record.status, record.version_id, record.upload_id, record.updated_at = READY, version_id, None, version.uploaded_at
     return record
-
-
-def _join_parts(record: FileRecord) -> None:
-    """Join a multipart upload's parts, once all have arrived with the announced size."""
-    try:
-        parts = storage.uploaded_parts(record.s3_key, record.upload_id)
-    except storage.UploadGone:
-        return  # joined by an earlier complete that stopped before recording it, or expired: S3 tells which
-    expected = -(-record.size // storage.part_size_for(record.size))
-    if len(parts) != expected or sum(p["size"] for p in parts) != record.size:
-        raise Conflict(
-            f"{len(parts)} of {expected} parts have arrived; send the rest, then complete.",
-            "upload_incomplete",
-        )
-    storage.complete_multipart(record.s3_key, record.upload_id, parts)
 
 
 def list_files(

@@ -26,8 +26,14 @@ def derived_key(purpose: str) -> bytes:
     return hmac.new(_server_secret(), purpose.encode(), hashlib.sha256).digest()
 
 
-def _b64(raw: bytes) -> str:
+def b64(raw: bytes) -> str:
+    """URL-safe base64 without padding: what tokens, cookies and form fields carry."""
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def mac(purpose: str, text: str, size: int = 32) -> str:
+    """An HMAC of `text` under the key for `purpose`, cut to `size` bytes, as URL-safe text."""
+    return b64(hmac.new(derived_key(purpose), text.encode(), hashlib.sha256).digest()[:size])
 
 
 def _unb64(text: str) -> bytes:
@@ -36,18 +42,16 @@ def _unb64(text: str) -> bytes:
 
 def seal(purpose: str, data: dict[str, Any], seconds: int) -> str:
     """`data` signed for one purpose and a limited time, for a cookie or a form field."""
-    payload = _b64(json.dumps({**data, "exp": int(time.time()) + seconds}, separators=(",", ":")).encode())
-    mac = hmac.new(derived_key(purpose), payload.encode(), hashlib.sha256).digest()
-    return f"{payload}.{_b64(mac)}"
+    payload = b64(json.dumps({**data, "exp": int(time.time()) + seconds}, separators=(",", ":")).encode())
+    return f"{payload}.{mac(purpose, payload)}"
 
 
 def unseal(purpose: str, sealed: str | None) -> dict[str, Any] | None:
     """The data of a sealed value, or None when tampered with, made for another purpose, or expired."""
     if not sealed or sealed.count(".") != 1:
         return None
-    payload, mac = sealed.split(".")
-    expected = _b64(hmac.new(derived_key(purpose), payload.encode(), hashlib.sha256).digest())
-    if not hmac.compare_digest(mac, expected):
+    payload, signature = sealed.split(".")
+    if not hmac.compare_digest(signature, mac(purpose, payload)):
         return None
     try:
         data = json.loads(_unb64(payload))

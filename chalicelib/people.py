@@ -18,7 +18,7 @@ from chalicelib.audit import Actor
 from chalicelib.aws import cognito
 from chalicelib.bodies import PeopleQuery
 from chalicelib.config import get_settings
-from chalicelib.directory import ADMINS, MEMBERS, Person, normalise_email
+from chalicelib.directory import ADMINS, MEMBERS, Person, attributes_of, normalise_email
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.models import PersonRecord, get_or_none
 
@@ -44,7 +44,7 @@ def _forget(username: str) -> None:
 
 def _project(user: dict[str, Any], last_login: datetime | None = None) -> PersonRecord:
     """Write one Cognito user (AdminGetUser or ListUsers shape) into the projection."""
-    attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes") or user.get("Attributes") or []}
+    attributes = attributes_of(user)
     username = user["Username"]
     previous = get_or_none(PersonRecord, username)
     login = last_login or (previous.last_login_at if previous else None)
@@ -171,7 +171,7 @@ def delete_external(username: str, actor: Actor) -> None:
     }
     if groups & {MEMBERS, ADMINS}:
         raise BadRequest("Members of the team are not external users.", "not_external")
-    attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+    attributes = attributes_of(user)
     email = normalise_email(attributes["email"]) if attributes.get("email") else None
     removed = links.forget_recipient(email, actor) if email else 0
     if email:

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import secrets
 from datetime import timedelta
 from http.cookies import CookieError, SimpleCookie
 
-from chalicelib import clock
+from chalicelib import clock, keys
 from chalicelib.config import get_settings
-from chalicelib.keys import derived_key
 from chalicelib.models import SessionRecord, get_or_none
 
 COOKIE = "handover_session"
 
 
 def _mac(session_id: str, purpose: str) -> str:
-    digest = hmac.new(derived_key(purpose), session_id.encode(), hashlib.sha256).digest()[:16]
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return keys.mac(purpose, session_id, 16)
 
 
 def start(username: str, sub: str) -> tuple[SessionRecord, str]:

@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from chalicelib import clock
 from chalicelib.aws import s3
 from chalicelib.config import get_settings
+from chalicelib.errors import Conflict
 
 # S3's own limits for multipart uploads, and for one POST.
 _MIN_PART = 5 * 1024 * 1024
@@ -22,6 +23,7 @@ _MAX_PARTS = 10_000
 _MAX_POST = 5 * 1024**3
 # Recipients' POSTs land here first; the bucket's lifecycle rule removes what is left behind.
 STAGING = "uploads/"
+FILES = "files/"
 
 
 class UploadGone(Exception):
@@ -37,6 +39,11 @@ class StoredObject:
 
 def _bucket() -> str:
     return get_settings().files_bucket
+
+
+def file_key(file_id: str) -> str:
+    """Where a file's bytes live; every version of them stays under this one key."""
+    return f"{FILES}{file_id}"
 
 
 def part_size_for(size: int) -> int:
@@ -133,6 +140,27 @@ def uploaded_parts(key: str, upload_id: str) -> list[dict[str, Any]]:
         if not page.get("IsTruncated"):
             return parts
         marker = page["NextPartNumberMarker"]
+
+
+def join_parts(key: str, upload_id: str, size: int) -> str | None:
+    """Join a multipart upload once every part is in S3 with the announced size; the new version's id."""
+    parts = uploaded_parts(key, upload_id)
+    expected = part_count(size)
+    if len(parts) != expected or sum(p["size"] for p in parts) != size:
+        raise Conflict(
+            f"{len(parts)} of {expected} parts have arrived; send the rest, then complete.", "upload_incomplete"
+        )
+    return complete_multipart(key, upload_id, parts)
+
+
+def arrived(key: str, size: int, version_id: str | None = None) -> StoredObject:
+    """The object as S3 holds it, checked to have the announced size."""
+    stored = stored_object(key, version_id)
+    if stored is None:
+        raise Conflict("The file's bytes have not arrived in storage; upload them first.", "upload_missing")
+    if stored.size != size:
+        raise Conflict(f"Storage holds {stored.size} bytes but {size} were announced.", "size_mismatch")
+    return stored
 
 
 def complete_multipart(key: str, upload_id: str, parts: list[dict[str, Any]]) -> str | None:

@@ -5,13 +5,11 @@ Links use them, and so do invitations to folders (another purpose, so another ke
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import re
 import secrets
 
-from chalicelib.keys import derived_key
+from chalicelib import keys
 
 _ID_BYTES = 16  # 128 random bits
 _MAC_BYTES = 16
@@ -19,20 +17,16 @@ _ID_CHARS = 22  # base64url of 16 bytes, unpadded
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{44}\Z")
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
 LINKS = "link-token-v1"
 INVITATIONS = "invitation-token-v1"
 
 
 def _mac(item_id: str, purpose: str) -> str:
-    return _b64(hmac.new(derived_key(purpose), item_id.encode(), hashlib.sha256).digest()[:_MAC_BYTES])
+    return keys.mac(purpose, item_id, _MAC_BYTES)
 
 
 def new_link_id() -> str:
-    return _b64(secrets.token_bytes(_ID_BYTES))
+    return keys.b64(secrets.token_bytes(_ID_BYTES))
 
 
 def token_for(item_id: str, purpose: str = LINKS) -> str:

@@ -82,7 +82,7 @@ def start(inbox: Inbox, raw_body: bytes | None, actor: Actor) -> dict[str, Any]:
         upload_id = secrets.token_urlsafe(16)
         multipart = storage.needs_multipart(new.size)
         file_id = files.requested_file(inbox.file_id, inbox.owner, new).file_id if inbox.into_folder else inbox.file_id
-        file_key = f"files/{file_id}"
+        file_key = storage.file_key(file_id)
         s3_upload_id = (
             storage.start_multipart(file_key, new.content_type, {"upload-id": upload_id}) if multipart else None
         )
@@ -130,7 +130,7 @@ def complete(inbox: Inbox, upload_id: str, actor: Actor) -> dict[str, Any]:
         if upload.status == COMPLETED:
             return describe(upload)
         taking_over = _claim(upload)
-        file_key = f"files/{upload.file_id}"
+        file_key = storage.file_key(upload.file_id)
         try:
             found = storage.find_version(file_key, upload.created_at, **_metadata(upload)) if taking_over else None
             stored = found or _place(upload, file_key)
@@ -289,22 +289,11 @@ def _place(upload: UploadRecord, file_key: str) -> storage.StoredObject:
     """Check that the bytes arrived as announced and make them a new version of the file's key."""
     if upload.s3_upload_id:
         try:
-            parts = storage.uploaded_parts(upload.s3_key, upload.s3_upload_id)
-            expected = storage.part_count(upload.size)
-            if len(parts) != expected or sum(p["size"] for p in parts) != upload.size:
-                raise Conflict(
-                    f"{len(parts)} of {expected} parts have arrived; send the rest, then complete.",
-                    "upload_incomplete",
-                )
-            version_id = storage.complete_multipart(upload.s3_key, upload.s3_upload_id, parts)
+            version_id = storage.join_parts(upload.s3_key, upload.s3_upload_id, upload.size)
         except storage.UploadGone:
             raise Conflict("Storage removed this abandoned upload; start a new one.", "upload_expired") from None
     else:
-        staged = storage.stored_object(upload.s3_key)
-        if staged is None:
-            raise Conflict("The file's bytes have not arrived in storage; upload them first.", "upload_missing")
-        if staged.size != upload.size:
-            raise Conflict(f"Storage holds {staged.size} bytes but {upload.size} were announced.", "size_mismatch")
+        staged = storage.arrived(upload.s3_key, upload.size)
         version_id = storage.copy_version(
             upload.s3_key, staged.version_id, file_key, upload.content_type, _metadata(upload)
         )
