@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +31,7 @@ def event(file_id: str, kind: str, actor: Actor, link_id: str | None = None, **d
     at = clock.now()
     return EventRecord(
         file_id=file_id,
-        event_key=f"{at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{secrets.token_hex(4)}",
+        event_key=clock.sort_key(at),
         at=at,
         kind=kind,
         actor=actor.who,

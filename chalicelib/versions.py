@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
@@ -29,7 +28,7 @@ def new_version(
     at = clock.now()
     return VersionRecord(
         file_id=file_id,
-        version_key=f"{at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{secrets.token_hex(4)}",
+        version_key=clock.sort_key(at),
         version_id=version_id,
         name=name,
         size=size,
