@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: dev test lint bench package clean
+.PHONY: dev test test-fast lint bench package clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,13 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Every tier: unit, integration (the local stack), browser (Chromium).
 test: lint
 	$(BIN)/pytest
+
+# The unit tier alone: no server, a few seconds.
+test-fast: $(INSTALLED)
+	$(BIN)/pytest -m unit
 
 # The deployable artifacts: chalice's SAM template merged with infra/, linted. See README.
 STAGE ?= prod

@@ -17,6 +17,7 @@ from chalicelib import (
     groups,
     links,
     login,
+    models,
     openapi,
     pages,
     paging,
@@ -31,6 +32,7 @@ from chalicelib.errors import LoginRequired
 
 app = Chalice(app_name="handover", configure_logs=False)
 web.install(app)
+models.bind(get_settings())
 
 if get_settings().stage == "local":
     # The hosted login page's stand-in: never part of a deployed API (see devstack/local_login.py).

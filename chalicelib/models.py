@@ -1,7 +1,7 @@
 """DynamoDB tables as pynamodb models: each class documents its keys, TTL and indexes.
 
-pynamodb reads `Meta` when this module is imported, so table names and the endpoint
-come from settings at import time.
+Models name their tables through settings given explicitly (`bind`): the app binds them at
+cold start, tests once their local stack runs. Unbound, any table access fails loudly.
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.config import get_settings
-
-_settings = get_settings()
+from chalicelib.config import Settings
 
 
 class _Meta:
-    region = _settings.region
-    host = _settings.dynamodb_endpoint or None
+    table_name: str | None = None  # set by bind(): the Settings field named by `setting`
+    setting = ""
+    region: str | None = None
+    host: str | None = None
     billing_mode = "PAY_PER_REQUEST"
 
 
@@ -61,7 +61,7 @@ class FileRecord(Model):
     """A member's file or folder. A file's bytes live in S3 under `s3_key`; every version stays there."""
 
     class Meta(_Meta):
-        table_name = _settings.files_table
+        setting = "files_table"
 
     file_id = UnicodeAttribute(hash_key=True)
     owner = UnicodeAttribute()  # Cognito `sub` of the member
@@ -117,7 +117,7 @@ class LinkRecord(Model):
     """An external link. Keyed by a random id; the URL token is that id plus its HMAC."""
 
     class Meta(_Meta):
-        table_name = _settings.links_table
+        setting = "links_table"
 
     link_id = UnicodeAttribute(hash_key=True)
     file_id = UnicodeAttribute()
@@ -144,7 +144,7 @@ class EventRecord(Model):
     """One audit event of a file, newest last in the sort key."""
 
     class Meta(_Meta):
-        table_name = _settings.events_table
+        setting = "events_table"
 
     file_id = UnicodeAttribute(hash_key=True)
     event_key = UnicodeAttribute(range_key=True)  # "<ISO time>#<random>": time order, unique
@@ -164,7 +164,7 @@ class VersionRecord(Model):
     """
 
     class Meta(_Meta):
-        table_name = _settings.versions_table
+        setting = "versions_table"
 
     file_id = UnicodeAttribute(hash_key=True)
     version_key = UnicodeAttribute(range_key=True)  # "<ISO time>#<random>": time order, unique
@@ -183,7 +183,7 @@ class UploadRecord(Model):
     """A recipient's upload through a link, from its plan until the server checked the bytes."""
 
     class Meta(_Meta):
-        table_name = _settings.uploads_table
+        setting = "uploads_table"
 
     upload_id = UnicodeAttribute(hash_key=True)  # random, 128 bits; the recipient's handle
     file_id = UnicodeAttribute()
@@ -208,7 +208,7 @@ class ThrottleRecord(Model):
     """Misses on `/s/...` per source and time window, to slow down token guessing."""
 
     class Meta(_Meta):
-        table_name = _settings.throttle_table
+        setting = "throttle_table"
 
     key = UnicodeAttribute(hash_key=True)  # "<source>#<window start>"
     hits = NumberAttribute(default=0)
@@ -219,7 +219,7 @@ class SessionRecord(Model):
     """A browser session. The cookie holds the id plus its HMAC; the person is re-read per request."""
 
     class Meta(_Meta):
-        table_name = _settings.sessions_table
+        setting = "sessions_table"
 
     session_id = UnicodeAttribute(hash_key=True)
     username = UnicodeAttribute()  # Cognito username, for fresh lookups of email and groups
@@ -235,7 +235,7 @@ class GrantRecord(Model):
     """
 
     class Meta(_Meta):
-        table_name = _settings.grants_table
+        setting = "grants_table"
 
     grantee = UnicodeAttribute(hash_key=True)  # "email:<normalised address>" or "group:<name>"
     link_id = UnicodeAttribute(range_key=True)
@@ -283,7 +283,7 @@ class PersonRecord(Model):
     """
 
     class Meta(_Meta):
-        table_name = _settings.people_table
+        setting = "people_table"
 
     username = UnicodeAttribute(hash_key=True)  # Cognito username
     directory = UnicodeAttribute(default="external")  # one partition for the sorted indexes
@@ -320,7 +320,7 @@ class CollaborationRecord(Model):
     """Someone outside the team (an email, or a group) working on a member's folder."""
 
     class Meta(_Meta):
-        table_name = _settings.collaborations_table
+        setting = "collaborations_table"
 
     folder_id = UnicodeAttribute(hash_key=True)
     person = UnicodeAttribute(range_key=True)  # "email:<address>" or "group:<name>"
@@ -347,7 +347,7 @@ class InvitationRecord(Model):
     """An invitation to one person, a folder's join link, or someone's request through it."""
 
     class Meta(_Meta):
-        table_name = _settings.invitations_table
+        setting = "invitations_table"
 
     invitation_id = UnicodeAttribute(hash_key=True)
     kind = UnicodeAttribute()  # "invitation", "join_link" or "request"
@@ -379,9 +379,26 @@ def condition_failed(error: PynamoDBException) -> bool:
     return error.cause_response_code == "ConditionalCheckFailedException"
 
 
+_bound: Settings | None = None  # the settings bind() was given
+
+
+def bind(settings: Settings) -> None:
+    """Point every model at the tables and endpoint `settings` name; call again to rebind."""
+    for model in ALL_MODELS:
+        model.Meta.table_name = getattr(settings, model.Meta.setting)
+        model.Meta.region = settings.region
+        model.Meta.host = settings.dynamodb_endpoint or None
+        model._connection = None  # pynamodb caches one per model
+    global _bound
+    _bound = settings
+    _connection.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def _connection() -> Connection:
-    return Connection(region=_settings.region, host=_settings.dynamodb_endpoint or None)
+    if _bound is None:
+        raise RuntimeError("models.bind(settings) was never called: no table is known")
+    return Connection(region=_bound.region, host=_bound.dynamodb_endpoint or None)
 
 
 def transaction() -> TransactWrite:

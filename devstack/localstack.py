@@ -178,9 +178,11 @@ class LocalStack:
         Runs in a process whose environment already points at this stack (see
         `environment`), because the table definitions come from the pynamodb models.
         """
+        from chalicelib import models
         from chalicelib.config import get_settings
 
         settings = get_settings()
+        models.bind(settings)
         self._provision_bucket(settings.files_bucket)
         self._provision_tables()
         self._provision_user_pool()

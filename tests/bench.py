@@ -379,7 +379,7 @@ def local_app() -> Any:
     stack = LocalStack(data_dir=data_dir, app_url=f"http://127.0.0.1:{free_port()}")
     try:
         stack.start()
-        # As tests/conftest.py: pynamodb reads table names at import, so the environment comes first.
+        # As tests/conftest.py: settings are read once, so the environment comes first.
         os.environ.update(stack.environment())
         stack.provision()
         os.environ.update(stack.environment())

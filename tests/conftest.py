@@ -26,8 +26,9 @@ MiB = 1024 * 1024
 def stack(tmp_path_factory: pytest.TempPathFactory):
     """SeaweedFS and moto on free loopback ports, provisioned; the environment points at them.
 
-    pynamodb reads table names when chalicelib.models is imported, so the environment is
-    set before anything imports the app.
+    Settings are read once, so the environment is set before anything reads them; the
+    models are bound to them here (and again by the app), and a test that never asked for
+    the stack finds them unbound and fails loudly.
     """
     local = LocalStack(data_dir=tmp_path_factory.mktemp("stack"), app_url=f"http://127.0.0.1:{free_port()}")
     local.start()
@@ -37,9 +38,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
         os.environ.update(GUESS_LIMIT="5", MULTIPART_THRESHOLD=str(6 * MiB), MULTIPART_PART_SIZE=str(5 * MiB))
         local.provision()
         os.environ.update(local.environment())
+        from chalicelib import models
         from chalicelib.config import get_settings
 
         get_settings.cache_clear()
+        models.bind(get_settings())
         yield local
     finally:
         local.stop()
@@ -76,6 +79,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="YYYY-MM-DD",
         help="run the browsers on another day (at today's time), to check pages on every day of the year",
     )
+
+
+_TIERS = ("unit", "integration", "browser")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test's tier, from what it needs: Chromium (browser), the local stack (integration), nothing (unit).
+
+    A module that needs something no fixture shows (a subprocess, `chalice package`) says so
+    with `pytestmark = pytest.mark.integration`.
+    """
+    for item in items:
+        if any(item.get_closest_marker(tier) for tier in _TIERS):
+            continue
+        needs = set(item.fixturenames)
+        tier = "browser" if "chromium" in needs else "integration" if "stack" in needs else "unit"
+        item.add_marker(tier)
 
 
 class _BrowserOnAnotherDay:

@@ -11,9 +11,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import ROOT
 
 from devstack.localstack import free_port
+
+pytestmark = pytest.mark.integration  # starts `make dev`'s stack in a subprocess
 
 
 def _answers(port: int) -> bool:

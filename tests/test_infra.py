@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.integration  # runs `chalice package` and cfn-lint
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 STAGE = "prod"
@@ -233,7 +235,9 @@ def test_bucket_policy_refuses_plain_http_and_sigv2(resources: dict[str, Any]):
 _MODEL_SCHEMAS = """
 import json
 from chalicelib import models
+from chalicelib.config import get_settings
 
+models.bind(get_settings())
 out = {}
 for model in models.ALL_MODELS:
     schema = model._get_schema()
