@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 document of the member API: every `/api` route, its bodies and its errors."""
+"""The OpenAPI 3.1 document: every `/api` route and every recipient route, their bodies and their errors."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from chalicelib import paging
 from chalicelib.config import get_settings
+from chalicelib.sessions import COOKIE
 
 Json = dict[str, Any]
 
@@ -20,6 +21,21 @@ _PAGING_CODES = ("invalid_limit", "invalid_cursor")
 _PEOPLE_QUERY_CODES = ("invalid_sort", "invalid_order", "invalid_time_range", "invalid_search") + _PAGING_CODES
 _ADMIN_CODES = ("not_a_member", "not_an_admin", "csrf_failed")
 _GROUP_CODES = ("invalid_json", "missing_field", "unknown_field", "invalid_group", "team_group")
+# Why a link or a shared folder refuses a recipient (links.py, collaborators.py, uploads.py).
+_LINK_REFUSALS: dict[str, tuple[str, ...]] = {
+    "Unauthorized": ("login_required", "missing_token", "invalid_token"),
+    "NotFound": ("link_not_found",),
+    "Gone": ("link_expired", "link_revoked"),
+    "TooManyRequests": ("too_many_requests",),
+}
+_LINK_UPLOAD_REFUSALS = {**_LINK_REFUSALS, "Forbidden": ("not_allowed", "upload_not_allowed", "csrf_failed")}
+_FOLDER_UPLOAD_REFUSALS = {
+    "Unauthorized": ("login_required", "missing_token", "invalid_token"),
+    "Forbidden": ("upload_not_allowed", "csrf_failed"),
+    "NotFound": ("folder_not_found",),
+}
+_UPLOAD_STATE_CODES = ("upload_already_complete", "upload_completing", "upload_expired")
+_COMPLETE_CODES = ("upload_incomplete", "upload_missing", "size_mismatch") + _UPLOAD_STATE_CODES
 
 # Each error response: its status, what it means, and every code it carries somewhere in /api.
 _ERRORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -36,23 +52,41 @@ _ERRORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
             )
         ),
     ),
-    "Unauthorized": ("401", "No valid Cognito ID or access token was sent.", ("missing_token", "invalid_token")),
+    "Unauthorized": (
+        "401",
+        "No valid Cognito ID or access token was sent, or the link needs the recipient to sign in.",
+        ("missing_token", "invalid_token", "login_required"),
+    ),
     "Forbidden": (
         "403",
-        "The caller is not a member of the team, or a request made with a session lacks its CSRF token.",
-        ("not_a_member", "not_an_admin", "csrf_failed"),
+        "The caller may not do this (not a member, not someone the link is for, no upload allowed), "
+        "or a request made with a session lacks its CSRF token.",
+        ("not_a_member", "not_an_admin", "csrf_failed", "not_allowed", "upload_not_allowed"),
     ),
     "NotFound": (
         "404",
-        "No such file or link among the caller's own: another member's is as unknown as a missing one.",
+        "No such file or link among the caller's own (another member's is as unknown as a missing one), "
+        "or no such upload through this link or folder.",
         ("file_not_found", "folder_not_found", "link_not_found", "user_not_found", "group_not_found")
-        + ("request_not_found", "collaborator_not_found", "version_not_found"),
+        + ("request_not_found", "collaborator_not_found", "version_not_found", "upload_not_found")
+        + ("link_is_folder", "not_a_folder_link"),
     ),
     "Conflict": (
         "409",
-        "The file or link is not in a state that allows this.",
+        "The file, link or upload is not in a state that allows this.",
         ("file_not_ready", "file_changed", "file_already_complete", "upload_incomplete", "upload_missing")
-        + ("size_mismatch", "upload_expired", "file_deleting", "link_revoked", "group_exists", "request_answered"),
+        + ("size_mismatch", "upload_expired", "file_deleting", "link_revoked", "group_exists", "request_answered")
+        + ("upload_already_complete", "upload_completing"),
+    ),
+    "Gone": (
+        "410",
+        "The link existed but stopped working: it expired or was revoked.",
+        ("link_expired", "link_revoked"),
+    ),
+    "TooManyRequests": (
+        "429",
+        "Too many unknown links from this address: wait a few minutes.",
+        ("too_many_requests",),
     ),
 }
 
@@ -102,8 +136,14 @@ def _operation(
     body: str | None = None,
     errors: dict[str, tuple[str, ...]] | None = None,
     public: bool = False,
+    recipient: bool = False,
+    page: bool = False,
 ) -> Json:
-    """One operation: its view function names it; members-only unless `public`."""
+    """One operation: its view function names it; members-only unless `public` or for a `recipient`.
+
+    A recipient may be anonymous, or signed in with a bearer token or the session cookie.
+    A `page` operation answers its errors as readable HTML pages, not as JSON.
+    """
     operation: Json = {"operationId": view, "summary": summary, "responses": dict(responses)}
     if parameters:
         operation["parameters"] = list(parameters)
@@ -111,10 +151,16 @@ def _operation(
         operation["requestBody"] = {"required": True, "content": _json(_ref(body))}
     if public:
         operation["security"] = []
+    elif recipient:
+        operation["security"] = [{}, {"bearerAuth": []}, {"sessionCookie": []}]
     else:
-        errors = {"Unauthorized": _ERRORS["Unauthorized"][2], "Forbidden": _ERRORS["Forbidden"][2], **(errors or {})}
+        errors = {"Unauthorized": ("missing_token", "invalid_token"), "Forbidden": _ADMIN_CODES, **(errors or {})}
     for name, codes in (errors or {}).items():
         status, meaning, _ = _ERRORS[name]
+        if page:
+            content = {"text/html": {"schema": {"type": "string"}}}
+            operation["responses"][status] = {"description": f"A page: {meaning} {_codes(codes)}", "content": content}
+            continue
         # A reference may override the description: here it lists only this operation's codes.
         reference = {"$ref": f"#/components/responses/{name}", "description": f"{meaning} {_codes(codes)}"}
         operation["responses"][status] = reference
@@ -130,6 +176,14 @@ _FILE_ID = _path("file_id", "The file's or folder's id, as `file_id` in a File."
 _VERSION_ID = _path("version_id", "The S3 version id, as `version_id` in a Version.")
 _FOLDER_FIELD = {"type": ["string", "null"], "description": "The folder to put it in; null or absent: the top level."}
 _TOKEN = _path("token", "The link's token, as `token` in a Link; it is also the last part of the link's URL.")
+_UPLOAD_ID = _path("upload_id", "As `upload_id` in the plan the upload started with.")
+_SHARED_FOLDER = _path("folder_id", "The shared folder's id, as in its page's address.")
+
+
+def _redirect(description: str) -> Json:
+    return {
+        "302": {"description": description, "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}}}
+    }
 
 
 def _paths() -> Json:
@@ -579,6 +633,136 @@ def _paths() -> Json:
                 },
             ),
         },
+        "/s/{token}/download": {
+            "get": _operation(
+                "download",
+                "Recipients: download the file a link shares, as a redirect to a short-lived S3 URL",
+                _redirect("`Location` is a presigned GET of the file's newest version, saved under its name."),
+                parameters=(_TOKEN,),
+                errors={
+                    **_LINK_REFUSALS,
+                    "Forbidden": ("not_allowed",),
+                    "NotFound": ("link_not_found", "link_is_folder"),
+                },
+                recipient=True,
+                page=True,
+            ),
+        },
+        "/s/{token}/files/{file_id}/download": {
+            "get": _operation(
+                "download_from_folder",
+                "Recipients: download one file of the folder a link shares",
+                _redirect("`Location` is a presigned GET of that file's newest version, saved under its name."),
+                parameters=(_TOKEN, _path("file_id", "The file's id, as the folder's page links it.")),
+                errors={
+                    **_LINK_REFUSALS,
+                    "Forbidden": ("not_allowed",),
+                    "NotFound": ("link_not_found", "not_a_folder_link", "file_not_found"),
+                },
+                recipient=True,
+                page=True,
+            ),
+        },
+        "/s/{token}/uploads": {
+            "post": _operation(
+                "start_upload",
+                "Recipients: announce a new version (or, on a folder's link, a new file) and get its upload plan",
+                {
+                    "201": _ok(
+                        "The plan; send the bytes along it, then complete the upload.", upload=_ref("RecipientPlan")
+                    )
+                },
+                parameters=(_TOKEN,),
+                body="NewFile",
+                errors={"BadRequest": _NEW_FILE_CODES, **_LINK_UPLOAD_REFUSALS},
+                recipient=True,
+            ),
+        },
+        "/s/{token}/uploads/{upload_id}/plan": {
+            "post": _operation(
+                "renew_recipient_upload",
+                "Recipients: a fresh plan for an unfinished upload (resumes a multipart upload)",
+                {"200": _ok("Fresh URLs, and only for the parts S3 does not hold yet.", upload=_ref("RecipientPlan"))},
+                parameters=(_TOKEN, _UPLOAD_ID),
+                errors={
+                    **_LINK_UPLOAD_REFUSALS,
+                    "NotFound": ("link_not_found", "upload_not_found"),
+                    "Conflict": _UPLOAD_STATE_CODES,
+                },
+                recipient=True,
+            ),
+        },
+        "/s/{token}/uploads/{upload_id}/complete": {
+            "post": _operation(
+                "complete_upload",
+                "Recipients: record the upload once S3 holds all its announced bytes",
+                {"200": _ok("The upload, completed (completing it again changes nothing).", upload=_ref("Upload"))},
+                parameters=(_TOKEN, _UPLOAD_ID),
+                errors={
+                    **_LINK_UPLOAD_REFUSALS,
+                    "NotFound": ("link_not_found", "upload_not_found"),
+                    "Conflict": _COMPLETE_CODES,
+                },
+                recipient=True,
+            ),
+        },
+        "/portal/folders/{folder_id}/uploads": {
+            "post": _operation(
+                "start_folder_upload",
+                "Collaborators with the upload role: announce a new file in the shared folder and get its plan",
+                {
+                    "201": _ok(
+                        "The plan; send the bytes along it, then complete the upload.", upload=_ref("RecipientPlan")
+                    )
+                },
+                parameters=(_SHARED_FOLDER,),
+                body="NewFile",
+                errors={"BadRequest": _NEW_FILE_CODES, **_FOLDER_UPLOAD_REFUSALS},
+                recipient=True,
+            ),
+        },
+        "/portal/folders/{folder_id}/uploads/{upload_id}/plan": {
+            "post": _operation(
+                "renew_folder_upload",
+                "Collaborators: a fresh plan for an unfinished upload into the shared folder",
+                {"200": _ok("Fresh URLs, and only for the parts S3 does not hold yet.", upload=_ref("RecipientPlan"))},
+                parameters=(_SHARED_FOLDER, _UPLOAD_ID),
+                errors={
+                    **_FOLDER_UPLOAD_REFUSALS,
+                    "NotFound": ("folder_not_found", "upload_not_found"),
+                    "Conflict": _UPLOAD_STATE_CODES,
+                },
+                recipient=True,
+            ),
+        },
+        "/portal/folders/{folder_id}/uploads/{upload_id}/complete": {
+            "post": _operation(
+                "complete_folder_upload",
+                "Collaborators: record the new file once S3 holds all its announced bytes",
+                {"200": _ok("The upload, completed (completing it again changes nothing).", upload=_ref("Upload"))},
+                parameters=(_SHARED_FOLDER, _UPLOAD_ID),
+                errors={
+                    **_FOLDER_UPLOAD_REFUSALS,
+                    "NotFound": ("folder_not_found", "upload_not_found"),
+                    "Conflict": _COMPLETE_CODES,
+                },
+                recipient=True,
+            ),
+        },
+        "/portal/folders/{folder_id}/files/{file_id}/download": {
+            "get": _operation(
+                "portal_download",
+                "Collaborators: download one file of a shared folder",
+                _redirect("`Location` is a presigned GET of that file's newest version, saved under its name."),
+                parameters=(_SHARED_FOLDER, _path("file_id", "The file's id, as the folder's page links it.")),
+                errors={
+                    "Unauthorized": ("login_required", "missing_token", "invalid_token"),
+                    "NotFound": ("folder_not_found", "file_not_found"),
+                },
+                recipient=True,
+                page=True,
+            ),
+        },
         "/api/openapi.json": {
             "get": _operation(
                 "openapi_document",
@@ -708,6 +892,22 @@ def _schemas() -> Json:
                 ),
             ],
         },
+        "RecipientPlan": {
+            "description": "An upload plan; continue and complete it through the same link or folder.",
+            "allOf": [_ref("UploadPlan"), _object({"upload_id": {"type": "string"}})],
+        },
+        "Upload": _object(
+            {
+                "upload_id": _TEXT,
+                "status": {"enum": ["started", "completing", "completed"]},
+                "name": {"type": "string", "description": "The name it was sent as."},
+                "size": {"type": "integer", "minimum": 1},
+                "content_type": _TEXT,
+                "version_id": {"type": ["string", "null"], "description": "The version it became, once completed."},
+                "created_at": _moment("When the upload started."),
+                "updated_at": _moment("When it last changed."),
+            }
+        ),
         "NewFile": _object(
             {
                 "name": {
@@ -866,9 +1066,11 @@ def document() -> Json:
                 "Handover lets the team share files with people outside it through external links. "
                 "A member announces a file, sends its bytes straight to S3 along the upload plan, completes "
                 "it, and then makes links to it: each link has a URL and a QR code, may end on a date, and can be "
-                "changed or revoked at once. Every operation but this document needs "
-                "`Authorization: Bearer <token>` with a Cognito ID or access token of a member; bodies are "
-                'JSON, and errors answer `{"error": {"code": "...", "message": "..."}}` with a 4xx status.'
+                "changed or revoked at once. Every `/api` operation but this document needs "
+                "`Authorization: Bearer <token>` with a Cognito ID or access token of a member. Recipients "
+                "(`/s/...`) and collaborators (`/portal/...`) download and send versions anonymously or signed in. "
+                'Bodies are JSON, and JSON errors answer `{"error": {"code": "...", "message": "..."}}` with a 4xx '
+                "status; downloads answer errors as readable pages."
             ),
         },
         "security": [{"bearerAuth": []}],
@@ -880,7 +1082,13 @@ def document() -> Json:
                     "scheme": "bearer",
                     "bearerFormat": "JWT",
                     "description": "A Cognito ID or access token of a member of the team.",
-                }
+                },
+                "sessionCookie": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": COOKIE,
+                    "description": "A browser's session after signing in; changes also need `X-CSRF-Token`.",
+                },
             },
             "schemas": _schemas(),
             "responses": _responses(),

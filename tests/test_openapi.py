@@ -21,12 +21,25 @@ def document(app) -> dict[str, Any]:
     return openapi.document()
 
 
-def _api_routes(app) -> dict[tuple[str, str], Any]:
+# Recipients' downloads answer redirects and pages, yet belong in the document beside their uploads.
+_RECIPIENT_DOWNLOADS = {
+    ("/s/{token}/download", "get"),
+    ("/s/{token}/files/{file_id}/download", "get"),
+    ("/portal/folders/{folder_id}/files/{file_id}/download", "get"),
+}
+
+
+def _is_api(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
+def _documented_routes(app) -> dict[tuple[str, str], Any]:
+    """The member API, the recipients' upload APIs (JSON too), and the recipients' downloads."""
     return {
         (path, method.lower()): entry
         for path, methods in app.routes.items()
-        if path == "/api" or path.startswith("/api/")
         for method, entry in methods.items()
+        if _is_api(path) or "/uploads" in path or (path, method.lower()) in _RECIPIENT_DOWNLOADS
     }
 
 
@@ -34,19 +47,19 @@ def _operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any
     return {(path, method): operation for path, item in document["paths"].items() for method, operation in item.items()}
 
 
-def test_the_document_describes_every_api_route_and_nothing_else(app, document):
-    assert set(_operations(document)) == set(_api_routes(app))
+def test_the_document_describes_every_api_and_recipient_route_and_nothing_else(app, document):
+    assert set(_operations(document)) == set(_documented_routes(app))
 
 
 def test_each_operation_id_is_the_routes_view_function(app, document):
     operations = _operations(document)
-    for key, entry in _api_routes(app).items():
+    for key, entry in _documented_routes(app).items():
         assert operations[key]["operationId"] == entry.view_name, key
 
 
 def test_every_path_parameter_is_declared(app, document):
     operations = _operations(document)
-    for (path, method), entry in _api_routes(app).items():
+    for (path, method), entry in _documented_routes(app).items():
         declared = {p["name"] for p in operations[path, method].get("parameters", []) if p["in"] == "path"}
         assert declared == set(re.findall(r"{(\w+)}", path)) == set(entry.view_args), (path, method)
 
@@ -56,6 +69,9 @@ def test_every_operation_but_the_document_itself_needs_a_member_token(document):
     for (path, method), operation in _operations(document).items():
         if path == "/api/openapi.json":
             assert operation["security"] == []
+        elif not _is_api(path):
+            # Anonymous, or signed in with a token or the session.
+            assert operation["security"] == [{}, {"bearerAuth": []}, {"sessionCookie": []}], (path, method)
         else:
             assert "security" not in operation, (path, method)
             assert {"401", "403"} <= set(operation["responses"]), (path, method)
@@ -92,6 +108,12 @@ def _conforms(document: dict[str, Any], method: str, path: str, answer) -> None:
     response = document["paths"][path][method]["responses"][str(answer.status_code)]
     if "$ref" in response:
         response = document["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+    if "content" not in response:  # a redirect
+        assert answer.headers["Location"]
+        return
+    if "text/html" in response["content"]:
+        assert answer.headers["Content-Type"].startswith("text/html")
+        return
     schema = {**response["content"]["application/json"]["schema"], "components": document["components"]}
     Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(answer.data)
 
@@ -126,5 +148,35 @@ def test_the_api_answers_as_the_document_says(member, document):
     ]
     for method, template, path, body, status in calls:
         answer = member.call(method.upper(), path, body)
+        assert answer.status_code == status, (method, path, answer.body)
+        _conforms(document, method, template, answer)
+
+
+def test_the_recipient_routes_answer_as_the_document_says(member, anonymous, document):
+    _, link = shared_file(member, allow_upload=True)
+    _, closed = shared_file(member)
+    link_path, closed_path = f"/s/{link['token']}", f"/s/{closed['token']}"
+    started = anonymous.call("POST", f"{link_path}/uploads", {"name": "new.txt", "size": 4})
+    assert started.status_code == 201, started.body
+    _conforms(document, "post", "/s/{token}/uploads", started)
+    uploads = f"{link_path}/uploads/{started.data['upload']['upload_id']}"
+    calls = [
+        ("post", "/s/{token}/uploads", f"{link_path}/uploads", {"name": "", "size": 4}, 400),
+        ("post", "/s/{token}/uploads", f"{closed_path}/uploads", {"name": "a.txt", "size": 4}, 403),
+        ("post", "/s/{token}/uploads/{upload_id}/plan", f"{uploads}/plan", None, 200),
+        ("post", "/s/{token}/uploads/{upload_id}/complete", f"{uploads}/complete", None, 409),
+        ("post", "/s/{token}/uploads/{upload_id}/complete", f"{link_path}/uploads/{'A' * 22}/complete", None, 404),
+        ("get", "/s/{token}/download", f"{closed_path}/download", None, 302),
+        (
+            "get",
+            "/s/{token}/files/{file_id}/download",
+            f"/s/{closed['token']}/files/x/download",
+            None,
+            404,
+        ),
+        ("post", "/portal/folders/{folder_id}/uploads", "/portal/folders/nothing-here/uploads", {}, 401),
+    ]
+    for method, template, path, body, status in calls:
+        answer = anonymous.call(method.upper(), path, body)
         assert answer.status_code == status, (method, path, answer.body)
         _conforms(document, method, template, answer)
