@@ -411,7 +411,6 @@ def _assert_refused(world: World, answer, context: str) -> None:
     assert error["code"] and error["message"], context
 
 
-@pytest.mark.xfail(strict=False, reason="RecursionError in bodies.json_object, fixed on main")
 def test_deeply_nested_json_bodies_are_refused(world, document):
     for template, item in document["paths"].items():
         for method, operation in item.items():
@@ -423,7 +422,6 @@ def test_deeply_nested_json_bodies_are_refused(world, document):
     _assert_refused(world, _admin_call(world, "post", path, DEEP, who="anonymous"), path)
 
 
-@pytest.mark.xfail(strict=False, reason="RecursionError in paging.decode, fixed on main")
 def test_deeply_nested_cursors_are_refused(world, document):
     cursor = base64.urlsafe_b64encode(DEEP.encode()).decode()
     for template, item in document["paths"].items():
@@ -433,7 +431,6 @@ def test_deeply_nested_cursors_are_refused(world, document):
                 _assert_refused(world, answer, f"{method} {template}")
 
 
-@pytest.mark.xfail(strict=False, reason="OverflowError in bodies._parse_moment, fixed on main")
 @pytest.mark.parametrize("moment", OUT_OF_RANGE)
 def test_moments_outside_the_representable_range_are_refused(world, moment):
     file_id = quote(world.values["file_id"][0])
@@ -446,7 +443,6 @@ def test_moments_outside_the_representable_range_are_refused(world, moment):
         _assert_refused(world, _admin_call(world, "get", path), name)
 
 
-@pytest.mark.xfail(strict=False, reason="int() of non-ASCII digits in paging.limit, fixed on main")
 @pytest.mark.parametrize("limit", ODD_DIGITS)
 def test_limits_in_digits_that_are_not_ascii_are_refused(world, document, limit):
     for template, item in document["paths"].items():
@@ -456,7 +452,6 @@ def test_limits_in_digits_that_are_not_ascii_are_refused(world, document, limit)
                 _assert_refused(world, answer, f"{method} {template}")
 
 
-@pytest.mark.xfail(strict=False, reason="names are checked in one place on main")
 @pytest.mark.parametrize("name", LYING_NAMES)
 def test_names_with_surrogates_or_bidi_or_c1_controls_are_refused(world, name):
     file_id, token = quote(world.values["file_id"][0]), quote(world.values["token"][0])
