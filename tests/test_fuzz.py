@@ -318,10 +318,14 @@ def _headers(draw, identities: dict[str, dict[str, str]]) -> dict[str, str]:
 def _check(world: World, method: str, template: str, answer, speaks_json: bool) -> None:
     context = f"{method.upper()} {template}"
     assert answer.status_code < 500, f"{context} answered {answer.status_code}: {world.exceptions.last}"
-    if speaks_json and 400 <= answer.status_code < 500:
+    if not 400 <= answer.status_code < 500:
+        return
+    if speaks_json:
         error = json.loads(answer.body)["error"]
         assert isinstance(error["code"], str) and error["code"], context
         assert isinstance(error["message"], str) and error["message"], context
+    else:
+        assert answer.headers["Content-Type"].startswith("text/html"), f"{context}: {answer.body[:200]!r}"
 
 
 OPERATIONS = _operations()
