@@ -28,6 +28,8 @@ _LINK_REFUSALS: dict[str, tuple[str, ...]] = {
     "TooManyRequests": ("too_many_requests",),
 }
 _LINK_UPLOAD_REFUSALS = {**_LINK_REFUSALS, "Forbidden": ("not_allowed", "upload_not_allowed", "csrf_failed")}
+# A page sends a visitor who must sign in to the sign-in page instead (a 302).
+_PAGE_REFUSALS = {**_LINK_REFUSALS, "Unauthorized": ("missing_token", "invalid_token")}
 _FOLDER_UPLOAD_REFUSALS = {
     "Unauthorized": ("login_required", "missing_token", "invalid_token"),
     "Forbidden": ("upload_not_allowed", "csrf_failed"),
@@ -36,7 +38,7 @@ _FOLDER_UPLOAD_REFUSALS = {
 _UPLOAD_STATE_CODES = ("upload_already_complete", "upload_completing", "upload_expired")
 _COMPLETE_CODES = ("upload_incomplete", "upload_missing", "size_mismatch") + _UPLOAD_STATE_CODES
 
-# Each error response: its status, what it means, and every code it carries somewhere in /api.
+# Each error response: its status, what it means, and every code it carries somewhere in the document.
 _ERRORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "BadRequest": (
         "400",
@@ -180,6 +182,8 @@ _SHARED_FOLDER = _path("folder_id", "The shared folder's id, as in its page's ad
 
 
 def _redirect(description: str) -> Json:
+    """A download's answer: the presigned URL, or the sign-in page when the visitor must sign in first."""
+    description += " A visitor who must sign in first is sent to the sign-in page instead."
     return {
         "302": {"description": description, "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}}}
     }
@@ -639,7 +643,7 @@ def _paths() -> Json:
                 _redirect("`Location` is a presigned GET of the file's newest version, saved under its name."),
                 parameters=(_TOKEN,),
                 errors={
-                    **_LINK_REFUSALS,
+                    **_PAGE_REFUSALS,
                     "Forbidden": ("not_allowed",),
                     "NotFound": ("link_not_found", "link_is_folder"),
                 },
@@ -654,7 +658,7 @@ def _paths() -> Json:
                 _redirect("`Location` is a presigned GET of that file's newest version, saved under its name."),
                 parameters=(_TOKEN, _path("file_id", "The file's id, as the folder's page links it.")),
                 errors={
-                    **_LINK_REFUSALS,
+                    **_PAGE_REFUSALS,
                     "Forbidden": ("not_allowed",),
                     "NotFound": ("link_not_found", "not_a_folder_link", "file_not_found"),
                 },
@@ -755,7 +759,7 @@ def _paths() -> Json:
                 _redirect("`Location` is a presigned GET of that file's newest version, saved under its name."),
                 parameters=(_SHARED_FOLDER, _path("file_id", "The file's id, as the folder's page links it.")),
                 errors={
-                    "Unauthorized": ("login_required", "missing_token", "invalid_token"),
+                    "Unauthorized": ("missing_token", "invalid_token"),
                     "NotFound": ("folder_not_found", "file_not_found"),
                 },
                 recipient=True,

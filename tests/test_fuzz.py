@@ -2,9 +2,11 @@
 
 Every operation of the OpenAPI document and every page is called with values Hypothesis
 generates (valid-looking ones from the document's schemas, and anything else), as
-anonymous, a member, an admin, an external user, and with forged credentials. JSON
-routes must answer 2xx/3xx, or 4xx with the error envelope; pages 2xx/3xx/4xx. The run
-is derandomized, so CI sees the same cases every time.
+anonymous, a member, an admin, an external user (by token or browser session, with or
+without the CSRF token), and with forged credentials and hostile headers. JSON routes
+must answer 2xx/3xx, or 4xx with the error envelope; pages 2xx/3xx, or 4xx as a page.
+The run is derandomized, so CI sees the same cases every time. Hand-written hostile
+inputs (bottomless JSON, out-of-range offsets, odd digits, names that lie) follow.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from chalicelib import openapi
-from chalicelib.sessions import COOKIE
 
 # Misses on /s/... are throttled per source: a source of its own keeps other tests' counts clean.
 FUZZ_SOURCE = "198.51.100.23"
@@ -43,7 +44,7 @@ FUZZ = settings(
 )
 
 # Query parameters the pages read (app.py), beside any the document declares.
-PAGE_QUERIES = ("folder", "cursor", "tab", "next", "code", "state", "error")
+PAGE_QUERIES = ("folder", "cursor", "tab", "next", "code", "state")
 
 
 @dataclass
@@ -77,6 +78,7 @@ class World:
     identities: dict[str, dict[str, str]]
     values: dict[str, list[str]]
     exceptions: _Exceptions
+    cookie: str  # the session cookie's name
 
     def send(self, method: str, path: str, headers: dict[str, str], body: bytes | None):
         self.exceptions.last = None
@@ -126,6 +128,8 @@ def _build_world(client, stack, exceptions: _Exceptions) -> World:
     version = member.call("GET", f"/api/files/{file['file_id']}/versions").data["versions"][0]
     admin.call("POST", "/api/admin/groups", {"name": "fuzz-partners"})
     join_link = member.call("POST", f"/api/files/{folder['file_id']}/join-link", {"role": "view"}).data["join_link"]
+    from chalicelib import sessions
+
     bearer = {"Content-Type": "application/json"}
     identities = {
         "anonymous": bearer,
@@ -134,8 +138,15 @@ def _build_world(client, stack, exceptions: _Exceptions) -> World:
         "guest": {**bearer, "Authorization": f"Bearer {guest.token}"},
         "forged": {**bearer, "Authorization": "Bearer " + ".".join([_b64({"alg": "none"}), _b64({"sub": "x"}), ""])},
         "basic": {**bearer, "Authorization": "Basic YWxpY2U6c2VjcmV0"},
-        "session": {**bearer, "Cookie": f"{COOKIE}=forged.value; other=1"},
+        "forged session": {**bearer, "Cookie": f"{sessions.COOKIE}=forged.value; other=1"},
     }
+    # Real browser sessions, with the page's CSRF token and without it.
+    for name, api in (("member", member), ("guest", guest)):
+        claims = json.loads(base64.urlsafe_b64decode(api.token.split(".")[1] + "=="))
+        record, value = sessions.start(claims["cognito:username"], claims["sub"])
+        cookie = {**bearer, "Cookie": f"{sessions.COOKIE}={value}"}
+        identities[f"{name} session"] = {**cookie, "X-CSRF-Token": sessions.csrf_token(record)}
+        identities[f"{name} session without csrf"] = cookie
     values = {
         "token": [link["token"], folder_link["token"], closed["token"]],
         "file_id": [file["file_id"], folder["file_id"]],
@@ -148,7 +159,7 @@ def _build_world(client, stack, exceptions: _Exceptions) -> World:
         "request_id": ["fuzz-guest@example.com"],
     }
     values["token"].append(urlparse(join_link["url"]).path.rsplit("/", 1)[1])
-    return World(client, identities, values, exceptions)
+    return World(client, identities, values, exceptions, sessions.COOKIE)
 
 
 def _b64(value: Any) -> str:
@@ -296,12 +307,13 @@ def _path(draw, template: str, values: dict[str, list[str]]) -> str:
 
 
 @st.composite
-def _headers(draw, identities: dict[str, dict[str, str]]) -> dict[str, str]:
-    headers = dict(identities[draw(st.sampled_from(sorted(identities)))])
+def _headers(draw, world: World) -> dict[str, str]:
+    headers = dict(world.identities[draw(st.sampled_from(sorted(world.identities)))])
+    cookie = world.cookie
     hostile = {
         "Content-Type": ["application/json; charset=utf-8", "text/plain", "multipart/form-data", "", "ü/ü"],
         "Accept": ["*/*", "text/html", "application/json", "image/png", "", "\u00e9"],
-        "Cookie": [f"{COOKIE}=", f"{COOKIE}=a.b.c", f"{COOKIE}=%ff%fe; {COOKIE}=x", "=;;=", "\u00e9=\u00e9"],
+        "Cookie": [f"{cookie}=", f"{cookie}=a.b.c", f"{cookie}=%ff%fe; {cookie}=x", "=;;=", "\u00e9=\u00e9"],
         "Authorization": ["Bearer", "Bearer ", "Bearer a.b.c", "bearer \u00e9", "Negotiate x" * 100],
         "X-CSRF-Token": ["", "x" * 500],
         "Host": ["", "evil.example", "[::1]:80", "\u00e9.example"],
@@ -338,7 +350,7 @@ def test_no_operation_answers_5xx(world, document, template, method, data):
     operation = document["paths"][template][method]
     path = data.draw(_path(template, world.values), label="path")
     query = data.draw(_query(operation.get("parameters", [])), label="query")
-    headers = data.draw(_headers(world.identities), label="headers")
+    headers = data.draw(_headers(world), label="headers")
     body = data.draw(_body(operation, document["components"]), label="body")
     answer = world.send(method, path + query, headers, body)
     page = any("text/html" in r.get("content", {}) for r in operation["responses"].values())
@@ -367,7 +379,7 @@ def _fuzz_page(world: World, template: str) -> None:
     def check(data):
         path = data.draw(_path(template, world.values), label="path")
         query = data.draw(_query([], PAGE_QUERIES), label="query")
-        headers = data.draw(_headers(world.identities), label="headers")
+        headers = data.draw(_headers(world), label="headers")
         answer = world.send("get", path + query, headers, None)
         _check(world, "get", template, answer, speaks_json=False)
 
