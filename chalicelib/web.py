@@ -208,7 +208,9 @@ def _path_with_query(request: Request) -> str:
     """The path asked for (without API Gateway's stage), as a `next` to come back to after signing in."""
     # Chalice's request.path is the route pattern; the event holds the real path.
     path = request.to_original_event().get("path") or request.context.get("path") or "/"
-    query = urlencode(request.query_params or {})
+    # A lone surrogate (an event's JSON can hold one) has no UTF-8 form: it cannot go into a URL.
+    path = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in path)
+    query = urlencode(request.query_params or {}, errors="replace")
     return f"{path}?{query}" if query else path
 
 
