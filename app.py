@@ -1,6 +1,6 @@
 """Handover's routes: each reads its input, calls chalicelib, and returns JSON or a page."""
 
-from urllib.parse import unquote, urlencode
+from urllib.parse import unquote
 
 from chalice import Chalice, Response
 
@@ -24,6 +24,7 @@ from chalicelib import (
     people,
     qr,
     uploads,
+    urls,
     versions,
     web,
 )
@@ -105,7 +106,7 @@ def export_events(file_id: str) -> Response:
     call = _member()
     record = files.owned_file(call.member.sub, file_id)
     text, cursor = audit.as_csv(record.file_id, call.query("cursor"))
-    more = f"{call.site}/api/files/{file_id}/events.csv?{urlencode({'cursor': cursor})}" if cursor else None
+    more = urls.url_for(call.site, "export_events", file_id=file_id, cursor=cursor) if cursor else None
     return web.csv_response(text, f"history-{record.name}.csv", more)
 
 
@@ -381,7 +382,7 @@ def join(token: str) -> Response:
     call = _call()
     outcome, folder = collaborators.accept(token, call.person, call.actor)
     if outcome == "joined":
-        return web.redirect(f"{call.site}/portal/folders/{folder.file_id}")
+        return web.redirect(urls.url_for(call.site, "portal_folder", folder_id=folder.file_id))
     return web.html_response(pages.join_requested(call.viewer, folder, call.site))
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib import audit, clock, directory, files, storage, throttle, tokens, uploads
+from chalicelib import audit, clock, directory, files, storage, throttle, tokens, uploads, urls
 from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.directory import Person, normalise_email
@@ -62,7 +62,7 @@ def _new_invitation(
 
 
 def url_of(invitation: InvitationRecord, site: str) -> str:
-    return f"{site}/join/{tokens.token_for(invitation.invitation_id, tokens.INVITATIONS)}"
+    return urls.url_for(site, "join", token=tokens.token_for(invitation.invitation_id, tokens.INVITATIONS))
 
 
 def open_invitation(token: str, actor: Actor) -> InvitationRecord:

@@ -7,11 +7,12 @@ called by the pages' scripts with the session's CSRF token.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlencode
+from functools import partial
 
-from chalicelib import audit, collaborators, files, links, pages, tokens, versions
+from chalicelib import audit, collaborators, files, links, pages, tokens, urls, versions
 from chalicelib.auth import Caller
 from chalicelib.config import get_settings
 from chalicelib.errors import NotFound
@@ -123,7 +124,7 @@ def folder_page(viewer: Caller, site: str, folder_id: str | None, cursor: str | 
     folder = _owned_folder(owner, folder_id) if folder_id is not None else None
     page, next_cursor = files.list_files(owner, ITEMS_PER_PAGE, cursor, folder.file_id if folder else "root")
     items = sorted(page, key=lambda item: not item.is_folder)  # stable: each kind stays newest first
-    here = f"{site}/console/folders/{folder.file_id}" if folder else f"{site}/console"
+    page_of = _folder_page(site, folder.file_id if folder else None)
     return pages.render(
         "console/folder.html",
         site=site,
@@ -131,8 +132,8 @@ def folder_page(viewer: Caller, site: str, folder_id: str | None, cursor: str | 
         folder=folder,
         trail=_trail(site, folder) if folder else [],
         items=items,
-        more=f"{here}?{urlencode({'cursor': next_cursor})}" if next_cursor else None,
-        first_page=here if cursor else None,
+        more=page_of(cursor=next_cursor) if next_cursor else None,
+        first_page=page_of() if cursor else None,
     )
 
 
@@ -141,14 +142,18 @@ def item_page(viewer: Caller, site: str, file_id: str, tab: str | None, cursor: 
     item = files.owned_file(viewer.person.sub, file_id)
     tabs = [DETAILS, LINKS, COLLABORATORS, HISTORY] if item.is_folder else [DETAILS, VERSIONS, LINKS, HISTORY]
     shown = tab if tab in tabs else DETAILS
-    here = f"{site}/console/items/{item.file_id}"
+    here = urls.url_for(site, "console_item", file_id=item.file_id)
+
+    def tab_url(name: str, **query: str | None) -> str:
+        return urls.url_for(site, "console_item", file_id=item.file_id, tab=name, **query)
+
     context = {
         "site": site,
         "viewer": viewer,
         "item": item,
         "trail": _trail(site, item),
-        "back": f"{site}/console/folders/{item.folder_id}" if item.folder_id else f"{site}/console",
-        "tabs": [(name, _TAB_TITLES[name], f"{here}?tab={name}") for name in tabs],
+        "back": _folder_page(site, item.folder_id)(),
+        "tabs": [(name, _TAB_TITLES[name], tab_url(name)) for name in tabs],
         "tab": shown,
         "here": here,
         "max_link_days": get_settings().max_link_days,
@@ -164,8 +169,8 @@ def item_page(viewer: Caller, site: str, file_id: str, tab: str | None, cursor: 
     elif shown == HISTORY:
         events, next_cursor = audit.events_of(item.file_id, EVENTS_PER_PAGE, cursor)
         context["events"] = [event_row(event) for event in events]
-        context["older"] = f"{here}?{urlencode({'tab': HISTORY, 'cursor': next_cursor})}" if next_cursor else None
-        context["newest"] = f"{here}?tab={HISTORY}" if cursor else None
+        context["older"] = tab_url(HISTORY, cursor=next_cursor) if next_cursor else None
+        context["newest"] = tab_url(HISTORY) if cursor else None
     return pages.render("console/item.html", **context)
 
 
@@ -182,8 +187,17 @@ def _trail(site: str, item: FileRecord) -> list[Crumb]:
     return [Crumb(step.name, _href(site, step)) for step in reversed(steps)]
 
 
+def _folder_page(site: str, folder_id: str | None) -> Callable[..., str]:
+    """The URL of a folder's page (the top level for None), given its query."""
+    if folder_id is None:
+        return partial(urls.url_for, site, "console_top")
+    return partial(urls.url_for, site, "console_folder", folder_id=folder_id)
+
+
 def _href(site: str, item: FileRecord) -> str:
-    return f"{site}/console/folders/{item.file_id}" if item.is_folder else f"{site}/console/items/{item.file_id}"
+    if item.is_folder:
+        return urls.url_for(site, "console_folder", folder_id=item.file_id)
+    return urls.url_for(site, "console_item", file_id=item.file_id)
 
 
 def versions_of(item: FileRecord, site: str) -> list[Version]:
@@ -196,7 +210,7 @@ def versions_of(item: FileRecord, site: str) -> list[Version]:
             uploaded_at=v.uploaded_at,
             uploaded_by=v.uploaded_by,
             current=v.version_id == item.version_id,
-            download_url=f"{site}/api/files/{item.file_id}/versions/{v.version_id}/download",
+            download_url=urls.url_for(site, "download_version", file_id=item.file_id, version_id=v.version_id),
         )
         for v in found
     ]

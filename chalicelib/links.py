@@ -7,7 +7,7 @@ from typing import Any
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
-from chalicelib import audit, clock, directory, storage, throttle, tokens
+from chalicelib import audit, clock, directory, storage, throttle, tokens, urls
 from chalicelib.audit import Actor
 from chalicelib.bodies import LinkChange, NewLink
 from chalicelib.config import get_settings
@@ -325,9 +325,9 @@ def record_download(link: LinkRecord, actor: Actor, **detail: str) -> None:
 def addresses(token: str, site_url: str) -> dict[str, str]:
     """Where a link lives: the URL handed to recipients, and its QR codes for members."""
     return {
-        "url": f"{site_url}/s/{token}",
-        "qr_svg": f"{site_url}/api/links/{token}/qr.svg",
-        "qr_png": f"{site_url}/api/links/{token}/qr.png",
+        "url": urls.url_for(site_url, "landing", token=token),
+        "qr_svg": urls.url_for(site_url, "link_qr_svg", token=token),
+        "qr_png": urls.url_for(site_url, "link_qr_png", token=token),
     }
 
 

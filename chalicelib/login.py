@@ -17,7 +17,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
-from chalicelib import auth, directory, keys, people, sessions
+from chalicelib import auth, directory, keys, people, sessions, urls
 from chalicelib.config import get_settings
 from chalicelib.errors import BadRequest, Unauthorized
 
@@ -56,7 +56,7 @@ def begin(site: str, next_path: str) -> Redirect:
         {
             "response_type": "code",
             "client_id": settings.user_pool_client_id,
-            "redirect_uri": f"{site}/auth/callback",
+            "redirect_uri": urls.url_for(site, "sign_in_callback"),
             "scope": "openid email profile",
             "state": state,
             "nonce": nonce,
@@ -102,7 +102,7 @@ def _exchange(site: str, code: str, verifier: str) -> dict:
             "grant_type": "authorization_code",
             "client_id": settings.user_pool_client_id,
             "code": code,
-            "redirect_uri": f"{site}/auth/callback",
+            "redirect_uri": urls.url_for(site, "sign_in_callback"),
             "code_verifier": verifier,
         }
     ).encode()
@@ -125,7 +125,9 @@ def logout(site: str, cookie_header: str | None, next_path: str) -> Redirect:
         sessions.end(session)
     settings = get_settings()
     secure = _is_https(site)
-    query = urllib.parse.urlencode({"client_id": settings.user_pool_client_id, "logout_uri": f"{site}/auth/signed-out"})
+    query = urllib.parse.urlencode(
+        {"client_id": settings.user_pool_client_id, "logout_uri": urls.url_for(site, "signed_out")}
+    )
     cookies = [
         sessions.set_cookie(sessions.COOKIE, "", 0, secure),
         sessions.set_cookie(

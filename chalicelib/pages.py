@@ -7,9 +7,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
-from chalicelib import clock, tokens
+from chalicelib import clock, tokens, urls
 from chalicelib.auth import Caller
 from chalicelib.models import FileRecord, LinkRecord
 
@@ -42,6 +42,10 @@ def _environment(*also_from: Path) -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(filesize=filesize, readable=readable, iso=clock.iso)
+    # Templates build links from routes as Python does: url_for(view, ...) on the page's site,
+    # path_for(view, ...) for the paths scripts call.
+    env.globals.update(url_for=pass_context(lambda page, view, **params: urls.url_for(page["site"], view, **params)))
+    env.globals.update(path_for=urls.path_for)
     return env
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib import audit, clock, links, paging, storage, tokens
+from chalicelib import audit, clock, links, paging, storage, tokens, urls
 from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.errors import NotFound
@@ -105,5 +105,5 @@ def describe(version: VersionRecord, file: FileRecord, site_url: str) -> dict[st
         "link_token": tokens.token_for(version.link_id) if version.link_id else None,
         "ip": version.ip,
         "current": version.version_id == file.version_id,
-        "download_url": f"{site_url}/api/files/{file.file_id}/versions/{version.version_id}/download",
+        "download_url": urls.url_for(site_url, "download_version", file_id=file.file_id, version_id=version.version_id),
     }

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from chalice.app import CaseInsensitiveMapping, Chalice, Request, Response
 
-from chalicelib import auth, pages, storage
+from chalicelib import auth, pages, storage, urls
 from chalicelib.audit import Actor
 from chalicelib.auth import Caller
 from chalicelib.config import get_settings
@@ -187,10 +187,10 @@ def error_response(error: HandoverError, request: Request) -> Response:
     site = site_url(request)
     here = _path_with_query(request)
     if isinstance(error, LoginRequired):
-        return redirect(f"{site}/auth/login?{urlencode({'next': here})}")
+        return redirect(urls.url_for(site, "sign_in", next=here))
     switch_account = None
     if isinstance(error, NotAllowed):
-        switch_account = f"{site}/auth/logout?{urlencode({'next': '/auth/login?' + urlencode({'next': here})})}"
+        switch_account = urls.url_for(site, "sign_out", next=urls.path_for("sign_in", next=here))
     html = pages.render(
         "error.html",
         site=site,
@@ -261,6 +261,7 @@ def install(app: Chalice) -> None:
     app.log.setLevel(logging.INFO)
     app.log.propagate = False
     app.register_middleware(middleware, "http")
+    urls.learn(app.routes)
 
 
 def middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:

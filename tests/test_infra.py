@@ -506,6 +506,7 @@ _RENDER_FROM_PACKAGE = """
 import sys
 from datetime import datetime, timezone
 sys.path[:0] = ["."]
+import app  # noqa: F401 (as Lambda does: the app, with its routes for the pages' links)
 from chalicelib import pages
 from chalicelib.models import LinkRecord, LinkTarget
 assert pages.TEMPLATES.resolve().is_relative_to(__import__("pathlib").Path(".").resolve()), pages.TEMPLATES
