@@ -277,10 +277,15 @@ def middleware(request: Request, get_response: Callable[[Request], Response]) ->
             # browsers send none for <a download>, as for a QR code's PNG.
             request.headers = CaseInsensitiveMapping({**request.headers, "accept": "*/*"})
         try:
-            response = get_response(request)
-        except HandoverError as error:
-            response = error_response(error, request)
-        response = _own_error_shape(response, request, request_id)
+            try:
+                response = get_response(request)
+            except HandoverError as error:
+                response = error_response(error, request)
+            response = _own_error_shape(response, request, request_id)
+        except Exception:  # failed while answering (an error page that cannot render): still ours, with the id
+            _log({"level": "ERROR", "message": "Failed while answering", "traceback": traceback.format_exc()})
+            message = f"Something went wrong on our side. Please try again; if it persists, quote {request_id}."
+            response = json_response({"error": {"code": "internal_error", "message": message}}, 500)
         for name, value in _security_headers().items():
             response.headers.setdefault(name, value)
         # The route pattern, never the path: paths carry link tokens.

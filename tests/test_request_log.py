@@ -81,3 +81,22 @@ def test_an_unexpected_failure_on_a_page_is_a_readable_page_with_the_request_id(
     assert answer.headers["Content-Type"].startswith("text/html")
     request = next(json.loads(line) for line in capfd.readouterr().out.splitlines() if '"route"' in line)
     assert request["request_id"] in answer.body.decode()
+
+
+def test_a_failure_while_answering_an_error_is_still_a_500_with_the_request_id(anonymous, monkeypatch, capfd):
+    from chalicelib import pages
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the error page cannot render")
+
+    monkeypatch.setattr(pages, "render", broken)
+    capfd.readouterr()
+
+    answer = anonymous.call("GET", f"/s/{'A' * 44}")
+
+    assert answer.status_code == 500
+    assert answer.data["error"]["code"] == "internal_error"
+    lines = [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith("{")]
+    failure = next(line for line in lines if "traceback" in line)
+    assert "the error page cannot render" in failure["traceback"]
+    assert failure["request_id"] in answer.data["error"]["message"]
