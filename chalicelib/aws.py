@@ -36,5 +36,5 @@ def cognito() -> Any:
 
 
 @lru_cache(maxsize=1)
-def secrets_manager() -> Any:
-    return _client("secretsmanager", get_settings().secrets_endpoint)
+def ssm() -> Any:
+    return _client("ssm", get_settings().ssm_endpoint)

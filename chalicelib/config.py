@@ -30,7 +30,7 @@ class Settings:
     user_pool_client_id: str
     cognito_issuer: str
     cognito_jwks_url: str
-    secret_id: str
+    server_key_parameter: str  # SSM SecureString holding the server key, made at first use
     login_domain: str  # the hosted login page's base URL
     session_hours: int
     public_url: str  # empty: derive the site's URL from the request
@@ -50,7 +50,7 @@ class Settings:
     s3_endpoint: str
     dynamodb_endpoint: str
     cognito_endpoint: str
-    secrets_endpoint: str
+    ssm_endpoint: str
 
 
 def _int(env: dict, name: str, default: int) -> int:
@@ -83,7 +83,7 @@ def settings_from(env: dict) -> Settings:
         cognito_issuer=issuer,
         # moto serves the JWKS at its own endpoint while `iss` keeps the AWS form.
         cognito_jwks_url=env.get("COGNITO_JWKS_URL") or f"{issuer}/.well-known/jwks.json",
-        secret_id=env.get("SECRET_ID", "handover/secret"),
+        server_key_parameter=env.get("SERVER_KEY_PARAMETER", "/handover/local/server-key"),
         login_domain=env.get("LOGIN_DOMAIN", "").rstrip("/"),
         session_hours=_int(env, "SESSION_HOURS", 12),
         public_url=env.get("PUBLIC_URL", "").rstrip("/"),
@@ -100,7 +100,7 @@ def settings_from(env: dict) -> Settings:
         s3_endpoint=env.get("AWS_ENDPOINT_URL_S3", ""),
         dynamodb_endpoint=env.get("AWS_ENDPOINT_URL_DYNAMODB", ""),
         cognito_endpoint=env.get("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", ""),
-        secrets_endpoint=env.get("AWS_ENDPOINT_URL_SECRETS_MANAGER", ""),
+        ssm_endpoint=env.get("AWS_ENDPOINT_URL_SSM", ""),
     )
 
 

@@ -1,4 +1,4 @@
-"""The server secret (in Secrets Manager) and the keys derived from it."""
+"""The server key (an SSM Parameter Store SecureString) and the keys derived from it."""
 
 from __future__ import annotations
 
@@ -6,18 +6,42 @@ import base64
 import hashlib
 import hmac
 import json
+import secrets
 import time
 from functools import lru_cache
 from typing import Any
 
-from chalicelib.aws import secrets_manager
+from chalicelib.aws import ssm
 from chalicelib.config import get_settings
 
 
 @lru_cache(maxsize=1)
 def _server_secret() -> bytes:
-    value = secrets_manager().get_secret_value(SecretId=get_settings().secret_id)
-    return value["SecretString"].encode()
+    """The server key, read once per container; the first container ever makes it.
+
+    A SecureString under the AWS-managed key costs nothing while idle (a Secrets Manager
+    secret bills monthly). CloudFormation cannot create a SecureString, so the first
+    reader writes one with a put that cannot overwrite: when two cold starts race, the
+    loser reads the winner's key, and no key that signed a link is ever replaced.
+    """
+    client = ssm()
+    name = get_settings().server_key_parameter
+    try:
+        return client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"].encode()
+    except client.exceptions.ParameterNotFound:
+        pass
+    key = secrets.token_urlsafe(48)
+    try:
+        client.put_parameter(
+            Name=name,
+            Value=key,
+            Type="SecureString",  # with no KeyId: the AWS-managed key alias/aws/ssm, free
+            Overwrite=False,
+            Description="Handover: HMAC key of link tokens and sessions. Changing it invalidates every link.",
+        )
+    except client.exceptions.ParameterAlreadyExists:
+        return client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"].encode()
+    return key.encode()
 
 
 @lru_cache(maxsize=8)

@@ -1,7 +1,7 @@
 """The embedded local AWS: SeaweedFS's S3 gateway and moto's server on loopback.
 
 S3 is SeaweedFS because it enforces presigned URLs and POST policies as S3 does (moto's
-S3 does not); DynamoDB, Cognito and Secrets Manager are moto's server. Both speak HTTP
+S3 does not); DynamoDB, Cognito and SSM Parameter Store are moto's server. Both speak HTTP
 on 127.0.0.1, so browsers and curl can use presigned URLs. Resources get the names the
 app's settings use, so the same code runs here and on AWS. Used by `make dev` and tests.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -163,7 +162,7 @@ class LocalStack:
             AWS_ENDPOINT_URL_S3=self.s3_endpoint,
             AWS_ENDPOINT_URL_DYNAMODB=self.moto_endpoint,
             AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=self.moto_endpoint,
-            AWS_ENDPOINT_URL_SECRETS_MANAGER=self.moto_endpoint,
+            AWS_ENDPOINT_URL_SSM=self.moto_endpoint,
             USER_POOL_ID=self.user_pool_id,
             USER_POOL_CLIENT_ID=self.client_id,
             # moto serves the pool's keys at its own address; `iss` keeps the AWS form.
@@ -173,7 +172,7 @@ class LocalStack:
         return env
 
     def provision(self) -> None:
-        """Create the bucket, tables, user pool and secret the settings name.
+        """Create the bucket, tables and user pool the settings name (the app makes its key itself).
 
         Runs in a process whose environment already points at this stack (see
         `environment`), because the table definitions come from the pynamodb models.
@@ -186,7 +185,6 @@ class LocalStack:
         self._provision_bucket(settings.files_bucket)
         self._provision_tables()
         self._provision_user_pool()
-        self.client("secretsmanager").create_secret(Name=settings.secret_id, SecretString=secrets.token_urlsafe(48))
 
     def _provision_bucket(self, bucket: str) -> None:
         s3 = self.client("s3")

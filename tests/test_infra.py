@@ -325,7 +325,7 @@ def test_lambda_environment_points_at_the_stack(resources: dict[str, Any]):
     assert variables["FILES_BUCKET"] == _props(resources, "FilesBucket")["BucketName"]
     assert variables["USER_POOL_ID"] == {"Ref": "UserPool"}
     assert variables["USER_POOL_CLIENT_ID"] == {"Ref": "UserPoolClient"}
-    assert variables["SECRET_ID"] == {"Ref": "ServerSecret"}
+    assert variables["SERVER_KEY_PARAMETER"] == {"Fn::Sub": "/handover/${AWS::StackName}/server-key"}
     assert variables["PRESIGN_SECONDS"] == {"Ref": "PresignSeconds"}
     assert variables["LOGIN_DOMAIN"] == {
         "Fn::Sub": "https://${LoginDomainPrefix}.auth.${AWS::Region}.amazoncognito.com"
@@ -358,7 +358,7 @@ def test_lambda_role_gets_the_app_policy(resources: dict[str, Any]):
     assert policy["Properties"]["Roles"] == [{"Ref": "DefaultRole"}]
     assert _props(resources, "APIHandler")["Role"] == {"Fn::GetAtt": ["DefaultRole", "Arn"]}
     actions = {action for s in policy["Properties"]["PolicyDocument"]["Statement"] for action in _as_list(s["Action"])}
-    assert {"s3:PutObject", "dynamodb:ConditionCheckItem", "secretsmanager:GetSecretValue"} <= actions
+    assert {"s3:PutObject", "dynamodb:ConditionCheckItem", "ssm:GetParameter", "ssm:PutParameter"} <= actions
     assert "dynamodb:Scan" not in actions  # no Scan in any request path
 
 
@@ -494,6 +494,94 @@ def test_client_oauth_function_adds_oauth_and_keeps_the_client_settings(
         module["handler"](event, None)  # a failure is reported to CloudFormation, never raised
 
         assert answers[-1] == ("FAILED", client_id)
+
+
+# --- Alarms and logs -----------------------------------------------------------------
+
+# The dimensions under which each service publishes the metric (CloudWatch matches the
+# whole set: an alarm on another set watches a metric that never gets data).
+_PUBLISHED = {
+    ("AWS/ApiGateway", "5XXError"): {"ApiName", "Stage"},
+    ("AWS/Lambda", "Errors"): {"FunctionName"},
+    ("AWS/Lambda", "Throttles"): {"FunctionName"},
+    ("AWS/Lambda", "Duration"): {"FunctionName"},
+    ("AWS/DynamoDB", "ReadThrottleEvents"): {"TableName"},
+    ("AWS/DynamoDB", "WriteThrottleEvents"): {"TableName"},
+}
+
+
+def _alarm_metrics(alarm: dict[str, Any]) -> list[dict[str, Any]]:
+    """The metrics an alarm watches: its own, or those of its metric math."""
+    if "MetricName" in alarm:
+        return [{key: alarm[key] for key in ("Namespace", "MetricName", "Dimensions")}]
+    return [query["MetricStat"]["Metric"] for query in alarm["Metrics"] if "MetricStat" in query]
+
+
+def _names_a_resource_of_the_template(name: str, value: Any, resources: dict[str, Any]) -> bool:
+    apis = {logical_id: r for logical_id, r in resources.items() if r["Type"] == "AWS::Serverless::Api"}
+    if name == "ApiName":
+        return any(api["Properties"].get("Name") == value for api in apis.values())
+    if name == "Stage":
+        return value in [{"Fn::Sub": f"${{{logical_id}.Stage}}"} for logical_id in apis]
+    wanted = {
+        "FunctionName": ("AWS::Serverless::Function", "AWS::Lambda::Function"),
+        "TableName": ("AWS::DynamoDB::Table",),
+    }
+    return isinstance(value, dict) and resources.get(value.get("Ref"), {}).get("Type") in wanted[name]
+
+
+def test_every_alarm_watches_a_metric_published_for_a_resource_of_the_stack(resources: dict[str, Any]):
+    alarms = {
+        logical_id: r["Properties"] for logical_id, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    watched = set()
+    for logical_id, alarm in alarms.items():
+        for metric in _alarm_metrics(alarm):
+            key = (metric["Namespace"], metric["MetricName"])
+            dimensions = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+            assert set(dimensions) == _PUBLISHED[key], (logical_id, key)
+            for name, value in dimensions.items():
+                assert _names_a_resource_of_the_template(name, value, resources), (logical_id, name, value)
+            watched.add(key)
+
+    assert watched == set(_PUBLISHED)  # 5xx, Lambda errors, throttles and duration, table throttles
+    assert sum(len(_alarm_metrics(alarm)) for alarm in alarms.values()) <= 10  # CloudWatch's free alarm metrics
+
+
+def test_alarms_reach_the_email_given_as_a_parameter_and_stay_quiet_while_idle(template: dict[str, Any]):
+    resources = template["Resources"]
+    subscription = _props(resources, "AlarmEmailSubscription")
+
+    assert "Default" not in template["Parameters"]["AlarmEmail"]
+    assert subscription == {"TopicArn": {"Ref": "AlarmTopic"}, "Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}
+    for resource in resources.values():
+        if resource["Type"] == "AWS::CloudWatch::Alarm":
+            assert resource["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+            assert resource["Properties"]["TreatMissingData"] == "notBreaching"
+
+
+def test_slow_requests_alarm_before_api_gateways_29_second_limit(resources: dict[str, Any]):
+    slow = _props(resources, "ApiHandlerSlowAlarm")
+
+    assert (slow["MetricName"], slow["ExtendedStatistic"]) == ("Duration", "p99")
+    assert 20_000 <= slow["Threshold"] < 29_000  # milliseconds
+
+
+def test_api_access_log_is_json_with_the_route_pattern_never_the_path(resources: dict[str, Any]):
+    api = resources["RestAPI"]
+    setting = api["Properties"]["AccessLogSetting"]
+    # The one unquoted variable is already a quoted JSON string.
+    line = setting["Format"].replace("$context.error.messageString", '"error"')
+
+    fields = json.loads(line)
+    assert fields["route"] == "$context.resourcePath"
+    assert fields["requestId"] == "$context.requestId"
+    assert "$context.path" not in setting["Format"]  # paths carry link tokens
+    log_group = resources[setting["DestinationArn"]["Fn::GetAtt"][0]]
+    assert log_group["Type"] == "AWS::Logs::LogGroup"
+    assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    # API Gateway writes logs only once its account-wide role is set.
+    assert api["DependsOn"] == ["ApiGatewayAccount"]
 
 
 def test_outputs_name_what_an_operator_needs(template: dict[str, Any]):
