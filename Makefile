@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: dev test test-fast lint bench package clean
+.PHONY: dev test test-fast lint bench package deploy destroy destroy-data clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,17 @@ package: $(INSTALLED)
 		$(BIN)/chalice package --stage $(STAGE) --merge-template infra/resources.json out
 	$(BIN)/python infra/precompile.py out/deployment.zip
 	$(BIN)/cfn-lint out/sam.json
+
+# Deploy to your AWS account with boto3 (no AWS CLI); settings are asked once into .deploy/.
+deploy: $(INSTALLED)
+	$(BIN)/python -m deploy up
+
+# Remove the stack, keeping the data; destroy-data deletes that too, after a typed confirmation.
+destroy: $(INSTALLED)
+	$(BIN)/python -m deploy down
+
+destroy-data: $(INSTALLED)
+	$(BIN)/python -m deploy delete-data
 
 bench: $(INSTALLED)
 	$(BIN)/python tests/bench.py

@@ -117,6 +117,17 @@ def test_package_holds_the_deployment_zip(packaged: Path, resources: dict[str, A
         assert {"Ref": "ManagedLayer"} in handler["Layers"]
 
 
+def test_deploy_finds_every_artifact_and_the_package_holds_no_deploy_tooling(packaged: Path, template: dict[str, Any]):
+    from deploy.stack import local_artifacts
+
+    found = local_artifacts(template)
+
+    assert ("APIHandler", "CodeUri", "./deployment.zip") in found
+    assert all((packaged / path).is_file() for _, _, path in found)
+    with zipfile.ZipFile(packaged / "deployment.zip") as package:
+        assert not [name for name in package.namelist() if name.split("/")[0] in ("deploy", "tests", "infra")]
+
+
 def _references(node: Any) -> set[str]:
     """Logical ids a piece of template refers to (Ref, GetAtt, Sub), SAM's `Api.Stage` as `Api`."""
     found: set[str] = set()

@@ -1,0 +1,1 @@
+"""`make deploy` and `make destroy`: dev tooling that never ships in the Lambda package."""
