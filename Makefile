@@ -5,12 +5,19 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+SCAN_VENV := .venv-scan
 
 .PHONY: dev test test-fast lint bench package deploy destroy destroy-data clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# checkov, the template security scan, needs versions of its own.
+$(SCAN_VENV)/.installed: requirements-scan.txt
+	test -x $(SCAN_VENV)/bin/python || $(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-scan.txt
 	touch $@
 
 dev: $(INSTALLED)
@@ -21,7 +28,7 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 
 # Every tier: unit, integration (the local stack), browser (Chromium).
-test: lint
+test: lint $(SCAN_VENV)/.installed
 	$(BIN)/pytest
 
 # The unit tier alone: no server, a few seconds.
@@ -52,4 +59,4 @@ bench: $(INSTALLED)
 	$(BIN)/python tests/bench.py
 
 clean:
-	rm -rf $(VENV) .local build out
+	rm -rf $(VENV) $(SCAN_VENV) .local build out
