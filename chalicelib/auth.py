@@ -7,6 +7,7 @@ token or session is then read fresh from Cognito (directory.py).
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -81,11 +82,21 @@ def _bearer_person(authorization: str) -> Person:
     return person
 
 
+# The kind of the request's caller, for the request log line (web.middleware resets it).
+caller_kind: ContextVar[str] = ContextVar("caller_kind", default="anonymous")
+
+
+def _kind(person: Person) -> str:
+    return "admin" if ADMINS in person.groups else "member" if person.is_member else "external"
+
+
 def caller(request: Request) -> Caller | None:
     """The signed-in caller, from a bearer token or a session cookie; None for anonymous."""
     authorization = request.headers.get("authorization")
     if authorization:
-        return Caller(_bearer_person(authorization), None)
+        found = Caller(_bearer_person(authorization), None)
+        caller_kind.set(_kind(found.person))
+        return found
     session = sessions.current(request.headers.get("cookie"))
     if session is None:
         return None
@@ -93,6 +104,7 @@ def caller(request: Request) -> Caller | None:
     if person is None:  # deleted or disabled since signing in: the session ends here
         sessions.end(session)
         return None
+    caller_kind.set(_kind(person))
     return Caller(person, session)
 
 

@@ -271,6 +271,7 @@ def middleware(request: Request, get_response: Callable[[Request], Response]) ->
     lambda_context = getattr(request, "lambda_context", None)
     request_id = context.get("requestId") or getattr(lambda_context, "aws_request_id", None) or uuid.uuid4().hex
     reset = _request_id.set(request_id)
+    reset_kind = auth.caller_kind.set("anonymous")
     try:
         if "accept" not in request.headers:
             # No Accept means anything goes (RFC 9110), but Chalice then refuses binary answers:
@@ -295,8 +296,10 @@ def middleware(request: Request, get_response: Callable[[Request], Response]) ->
                 "route": context.get("resourcePath"),
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "caller": auth.caller_kind.get(),  # anonymous, external, member or admin
             }
         )
         return response
     finally:
+        auth.caller_kind.reset(reset_kind)
         _request_id.reset(reset)

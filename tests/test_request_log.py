@@ -6,7 +6,7 @@ import json
 import uuid
 
 import pytest
-from conftest import MiB, shared_file
+from conftest import Api, MiB, shared_file, signed_in
 
 
 def test_one_json_line_per_request_without_token_or_presigned_url(member, anonymous, capfd):
@@ -22,9 +22,23 @@ def test_one_json_line_per_request_without_token_or_presigned_url(member, anonym
     assert lines[0]["status"] == 302
     assert lines[0]["request_id"]
     assert lines[0]["duration_ms"] >= 0
+    assert lines[0]["caller"] == "anonymous"
     assert link["token"] not in out
     assert link["token"][:22] not in out
     assert "X-Amz-Signature" not in out
+
+
+def test_the_line_names_the_kind_of_caller_and_never_who(member, stack, client, capfd):
+    partner = Api(client, signed_in(stack, "partner@example.org", groups=()))
+    capfd.readouterr()
+
+    member.call("GET", "/api/files")
+    partner.call("GET", "/api/files")  # a signed-in outsider: 403
+
+    out = capfd.readouterr().out
+    lines = [json.loads(line) for line in out.splitlines() if '"route"' in line]
+    assert [(line["caller"], line["status"]) for line in lines] == [("member", 200), ("external", 403)]
+    assert "alice@example.com" not in out and "partner@example.org" not in out
 
 
 @pytest.fixture
