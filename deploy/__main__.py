@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from deploy.stack import Clients, DeployError, deploy, destroy, destroy_data
 from deploy.target import TargetError, load_target
 
@@ -40,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
             destroy_data(target, clients, ROOT, ask or (lambda _: ""))
     except (TargetError, DeployError) as error:
         print(f"\n{error}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as error:  # no credentials, no permission, a refused call
+        print(f"\nAWS refused: {error}", file=sys.stderr)
         return 1
     except subprocess.CalledProcessError as error:
         print(f"\n`{' '.join(error.cmd)}` failed (exit {error.returncode}).", file=sys.stderr)
