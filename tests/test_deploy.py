@@ -149,7 +149,7 @@ def _outputs(pool: str) -> dict[str, str]:
     return {"EndpointURL": "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/", "UserPoolId": pool}
 
 
-def _first_deploy(aws, package: Path, pool: str) -> list[str]:
+def _first_deploy(aws, package: Path, pool: str, say=None) -> list[str]:
     clients, stubber = aws
     _no_stack(stubber)
     _change_set(stubber, "CREATE", OURS, ("CREATE_PENDING", ""), ("CREATE_COMPLETE", ""))
@@ -158,7 +158,7 @@ def _first_deploy(aws, package: Path, pool: str) -> list[str]:
     _describe(stubber, "CREATE_COMPLETE")
     _describe(stubber, "CREATE_COMPLETE", outputs=_outputs(pool))
     said: list[str] = []
-    deploy(TARGET, clients, package, say=said.append, poll_seconds=0)
+    deploy(TARGET, clients, package, say=say or said.append, poll_seconds=0)
     stubber.assert_no_pending_responses()
     return said
 
@@ -170,9 +170,17 @@ def test_first_deploy_makes_the_bucket_uploads_creates_the_stack_and_the_first_a
         "provide-client-params.cloudformation.CreateChangeSet", lambda params, **_: sent.append(dict(params))
     )
 
-    said = _first_deploy(aws, package, user_pool)
+    said: list[str] = []
+    buckets_when_said: list[list[str]] = []
+
+    def say(line: str) -> None:
+        said.append(line)
+        buckets_when_said.append([b["Name"] for b in clients.s3.list_buckets()["Buckets"]])
+
+    _first_deploy(aws, package, user_pool, say=say)
 
     assert said[0].startswith(f"Deploying stack {NAME} (stage prod) to account {ACCOUNT} in {REGION}:")
+    assert buckets_when_said[0] == []  # said before anything was made
     block = clients.s3.get_public_access_block(Bucket=ARTIFACTS)["PublicAccessBlockConfiguration"]
     assert all(block.values())
     # CloudFormation reads the template from the artifacts bucket; it points at the uploaded code.
@@ -217,6 +225,28 @@ def test_deploying_again_changes_nothing_and_keeps_parameters_set_by_hand(aws, p
     assert clients.s3.list_objects_v2(Bucket=ARTIFACTS)["KeyCount"] == objects
     assert sum("is there already" in line for line in said) == 3  # the code, the layer, the template
     assert len(clients.cognito.list_users(UserPoolId=user_pool)["Users"]) == 1
+
+
+def test_a_first_creation_that_rolled_back_is_removed_before_creating_again(aws, package, user_pool):
+    clients, stubber = aws
+    _describe(stubber, "ROLLBACK_COMPLETE")
+    stubber.add_response("delete_stack", {}, {"StackName": NAME})
+    _describe(stubber, "DELETE_IN_PROGRESS")
+    _no_stack(stubber)  # the delete waiter's success
+    _change_set(stubber, "CREATE", OURS, ("CREATE_COMPLETE", ""))
+    stubber.add_response("execute_change_set", {}, {"ChangeSetName": CHANGE_SET, "StackName": NAME})
+    _describe(stubber, "CREATE_COMPLETE")
+    _describe(stubber, "CREATE_COMPLETE", outputs=_outputs(user_pool))
+
+    deploy(TARGET, clients, package, say=lambda _: None, poll_seconds=0)
+
+
+def test_a_stack_busy_with_another_change_is_left_alone(aws, package):
+    clients, stubber = aws
+    _describe(stubber, "UPDATE_IN_PROGRESS")
+
+    with pytest.raises(DeployError, match="UPDATE_IN_PROGRESS; run again once it has finished"):
+        deploy(TARGET, clients, package, say=lambda _: None, poll_seconds=0)
 
 
 def test_a_failed_update_says_why(aws, package, user_pool):
