@@ -22,8 +22,10 @@ import requests
 from botocore.stub import ANY, Stubber
 
 from deploy.stack import Clients, DeployError, deploy, destroy, destroy_data, kept_path
-from deploy.target import Target, TargetError, load_target
+from deploy.target import Target
 from devstack.localstack import free_port
+
+pytestmark = pytest.mark.integration  # moto's server in a subprocess
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "eu-west-1"
@@ -391,44 +393,3 @@ def test_destroy_data_refuses_while_the_stack_exists(aws, tmp_path):
 
     with pytest.raises(DeployError, match="run `make destroy` first"):
         destroy_data(TARGET, clients, tmp_path, ask=lambda _: NAME, say=lambda _: None)
-
-
-# --- The target: environment, file, questions ------------------------------------------------
-
-
-def test_first_use_asks_checks_and_saves_and_the_next_asks_nothing(tmp_path):
-    answers = iter(["eu-west-1", "", "Acme_Files", "acme-files", "ops@example.com", "alice@example.com"])
-    questions: list[str] = []
-
-    def ask(question: str) -> str:
-        questions.append(question)
-        return next(answers)
-
-    target = load_target(tmp_path, {}, ask, say=lambda _: None)
-
-    assert target == Target("prod", "eu-west-1", "handover-prod", "acme-files", "ops@example.com", "alice@example.com")
-    assert len(questions) == 6  # the invalid prefix was asked again
-    assert json.loads((tmp_path / ".deploy" / "prod.json").read_text())["login_prefix"] == "acme-files"
-    assert load_target(tmp_path, {}, None, say=lambda _: None) == target
-
-
-def test_the_environment_wins_over_the_file(tmp_path):
-    answers = iter(["eu-west-1", "handover-prod", "acme", "a@example.com", "b@example.com"])
-    load_target(tmp_path, {}, lambda _: next(answers), say=lambda _: None)
-
-    target = load_target(tmp_path, {"STACK_NAME": "files-prod", "REGION": "us-east-2"}, None, say=lambda _: None)
-
-    assert (target.stack_name, target.region, target.login_prefix) == ("files-prod", "us-east-2", "acme")
-
-
-def test_without_a_terminal_a_missing_setting_names_its_variable(tmp_path):
-    with pytest.raises(TargetError, match="Set LOGIN_PREFIX"):
-        load_target(tmp_path, {"REGION": "eu-west-1"}, None, say=lambda _: None)
-
-
-def test_removing_a_stack_needs_no_email(tmp_path):
-    env = {"STAGE": "dev", "REGION": "eu-west-1"}
-
-    target = load_target(tmp_path, env, None, say=lambda _: None, needed=("region", "stack_name"))
-
-    assert (target.stack_name, target.alarm_email) == ("handover-dev", "")
