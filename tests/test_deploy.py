@@ -98,7 +98,8 @@ def package(tmp_path: Path) -> Path:
 def user_pool(aws) -> str:
     """The pool CloudFormation would have made, with its groups."""
     cognito = aws[0].cognito
-    pool = cognito.create_user_pool(PoolName=NAME, UsernameAttributes=["email"])["UserPool"]["Id"]
+    pool = cognito.create_user_pool(PoolName=NAME, UsernameAttributes=["email"], DeletionProtection="ACTIVE")
+    pool = pool["UserPool"]["Id"]
     for group in ("members", "admins"):
         cognito.create_group(UserPoolId=pool, GroupName=group)
     return pool
@@ -370,7 +371,12 @@ def test_destroy_data_deletes_the_kept_data_only_after_the_stack_name_is_typed(a
     assert clients.ssm.get_parameter(Name=f"/handover/{NAME}/server-key")["Parameter"]
 
     _no_stack(stubber)
+    cognito_calls: list[str] = []
+    clients.cognito.meta.events.register("before-call.cognito-idp", lambda model, **_: cognito_calls.append(model.name))
     assert destroy_data(TARGET, clients, tmp_path, ask=lambda _: NAME, say=lambda _: None)
+
+    # moto deletes a protected pool anyway; AWS refuses, so protection is lifted first.
+    assert cognito_calls == ["DescribeUserPool", "DeleteUserPoolDomain", "UpdateUserPool", "DeleteUserPool"]
 
     assert data["bucket"] not in [b["Name"] for b in clients.s3.list_buckets()["Buckets"]]
     assert clients.dynamodb.list_tables()["TableNames"] == []
