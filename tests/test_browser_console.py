@@ -345,6 +345,34 @@ def test_rename_and_delete_from_the_console(console, served):
     expect(page.get_by_role("link", name=f"{name} final", exact=True)).to_have_count(0)
 
 
+def test_a_confirmation_answers_to_the_keyboard(console, served):
+    expect = _expect()
+    page = console
+    page.goto("/console")
+    _sign_in(page)
+    page.wait_for_url(f"{served}/console")
+    name = f"Keys {uuid.uuid4().hex[:4]}"
+    page.get_by_label("Folder name").fill(name)
+    page.get_by_role("button", name="Create folder").click()
+    folder = page.get_by_role("link", name=name, exact=True)
+    delete = page.get_by_role("button", name=f"Delete {name}")
+
+    delete.focus()
+    page.keyboard.press("Enter")
+    confirm = page.get_by_role("dialog", name="Are you sure?")
+    expect(confirm.get_by_role("button", name="Cancel")).to_be_focused()  # Enter again does no harm
+    page.keyboard.press("Escape")
+    expect(confirm).to_be_hidden()
+    expect(delete).to_be_focused()
+    expect(folder).to_be_visible()
+
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(confirm.get_by_role("button", name="Delete")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(folder).to_have_count(0)
+
+
 def test_the_console_works_on_a_phone(chromium, served, member):
     expect = _expect()
     context = chromium.new_context(

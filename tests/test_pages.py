@@ -71,7 +71,7 @@ def test_only_a_link_that_accepts_uploads_offers_the_upload_form(member, anonymo
     # Hidden until the script runs: without JavaScript the page still downloads.
     assert '<section class="upload" id="upload" hidden' in with_form
     assert f'/s/{open_for_uploads["token"]}/uploads"' in with_form
-    assert '/static/upload.js" defer></script>' in with_form
+    assert '<script type="module" src="' in with_form and '/static/upload.js"></script>' in with_form
 
 
 def test_pages_may_connect_to_the_bucket_and_nowhere_else(member, anonymous, stack):

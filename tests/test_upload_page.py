@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,62 @@ def test_an_upload_cut_off_resumes_from_the_parts_already_in_s3(member, served, 
     # reached S3 after all: then it is not sent again either.)
     assert parts_sent and set(parts_sent) <= {"2", "3", "4"}
     assert _download(again)[1] == data
+
+
+@pytest.mark.parametrize("size", [3000, 7 * MiB], ids=["presigned POST", "parts"])
+def test_storage_refusing_an_expired_url_makes_the_page_ask_the_link_for_fresh_ones(
+    member, served, stack, context, tmp_path, size
+):
+    _, link = shared_file(member, b"the original", allow_upload=True)
+    data = os.urandom(size)
+    path = tmp_path / "late.bin"
+    path.write_bytes(data)
+    page = context.new_page()
+    refusals, renewals = [], []
+
+    def storage_refuses_the_first_write(route):
+        if route.request.method in ("POST", "PUT") and not refusals:
+            refusals.append(route.request.url)
+            headers = {"Access-Control-Allow-Origin": "*", "Content-Type": "application/xml"}
+            body = "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
+            route.fulfill(status=403, headers=headers, body=body)
+        else:
+            route.continue_()
+
+    def count_renewal(route):
+        renewals.append(route.request.url)
+        route.continue_()
+
+    page.route(f"{stack.s3_endpoint}/**", storage_refuses_the_first_write)
+    page.route(re.compile(r"/uploads/[^/]+/plan$"), count_renewal)
+    page.goto(f"{served}/s/{link['token']}")
+    _send(page, path)
+
+    assert len(refusals) == 1 and len(renewals) == 1
+    page.reload()
+    assert _download(page)[1] == data
+
+
+def test_the_script_writes_sizes_as_the_pages_do(member, served, context, tmp_path):
+    from chalicelib.pages import filesize
+
+    _, link = shared_file(member, b"the original", allow_upload=True)
+    page = context.new_page()
+    page.goto(f"{served}/s/{link['token']}")
+    # Exact halves (1.25 KB) are where JavaScript's toFixed and Python's format differ.
+    sizes = [0, 1, 999, 1000, 1049, 1050, 1250, 1750, 2250, 999_949, 999_950, 999_999, 10**6, 11 * MiB + 3]
+    sizes += [k * 250 * 10**e for k in (1, 3, 5, 7, 9, 41, 4001) for e in range(0, 13, 3)] + [10**15, 37 * 10**16]
+    shown = page.evaluate(
+        """async sizes => {
+            const src = document.querySelector('script[src$="/upload.js"]').src;
+            const { formatBytes } = await import(src.replace(/upload\\.js$/, "bytes.js"));
+            return sizes.map(formatBytes);
+        }""",
+        sizes,
+    )
+    assert shown == [filesize(size) for size in sizes]
+
+    path = tmp_path / "quarter.txt"
+    path.write_bytes(b"x" * 1250)
+    page.set_input_files("#upload input[type=file]", str(path))
+    expect(page.locator("#upload .drop-text")).to_have_text(f"quarter.txt ({filesize(1250)})")

@@ -1,4 +1,5 @@
 // The admin page's actions: each calls the admin API with the session's CSRF token, then reloads.
+import { confirmAction } from "./confirm.js";
 import { api as call } from "./console-api.js";
 
 {
@@ -11,7 +12,8 @@ import { api as call } from "./console-api.js";
 
   document.addEventListener("click", async (event) => {
     const button = event.target.closest("[data-api]");
-    if (!button || (button.dataset.confirm && !window.confirm(button.dataset.confirm))) return;
+    if (!button) return;
+    if (button.dataset.confirm && !(await confirmAction(button.dataset.confirm, button.textContent.trim()))) return;
     try {
       await call(button.dataset.api, button.dataset.path);
       window.location.reload();
@@ -37,7 +39,8 @@ import { api as call } from "./console-api.js";
     const usernames = [...document.querySelectorAll('input[name="selected"]:checked')].map((box) => box.value);
     if (usernames.length === 0) return show("Select the users to delete first.");
     const noun = usernames.length === 1 ? "user" : "users";
-    if (!window.confirm(`Delete ${usernames.length} ${noun}? Their accounts and their access end at once.`)) return;
+    const question = `Delete ${usernames.length} ${noun}? Their accounts and their access end at once.`;
+    if (!(await confirmAction(question, "Delete"))) return;
     try {
       const result = await call("POST", "/api/admin/external-users/delete", { usernames });
       if (result.failed.length) {

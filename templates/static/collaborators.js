@@ -1,5 +1,6 @@
 // The Collaborators tab: invite by email, make a join link, answer requests, remove people.
-import { api, confirmAction, showMessage } from "./console-api.js";
+import { confirmAction } from "./confirm.js";
+import { api, showMessage } from "./console-api.js";
 
 const shown = document.querySelector("[data-invitation]");
 

@@ -1,5 +1,6 @@
 // Console actions: create a folder, rename and delete files and folders, revoke links.
-import { api, confirmAction, showMessage } from "./console-api.js";
+import { confirmAction } from "./confirm.js";
+import { api, showMessage } from "./console-api.js";
 
 for (const form of document.querySelectorAll("form[data-new-folder]")) {
   form.addEventListener("submit", async (event) => {

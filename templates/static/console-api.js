@@ -1,5 +1,5 @@
-// The member API as the console's scripts call it: the session cookie plus its CSRF token,
-// and readable errors. Also the few helpers every console script shares.
+// The app's JSON API as page scripts call it: the session cookie plus its CSRF token (when
+// signed in), and readable errors. Also where console scripts show a message.
 
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 // The site's base URL (on API Gateway's own domain it ends with the stage).
@@ -50,25 +50,4 @@ export function showMessage(text, kind = "error") {
   box.dataset.kind = kind;
   box.hidden = false;
   box.scrollIntoView({ block: "nearest", behavior: "smooth" });
-}
-
-export function formatBytes(size) {
-  let value = size;
-  for (const unit of ["bytes", "KB", "MB", "GB", "TB"]) {
-    if (value < 1000 || unit === "TB") return unit === "bytes" ? `${Math.floor(value)} bytes` : `${value.toFixed(1)} ${unit}`;
-    value /= 1000;
-  }
-  return `${size} bytes`;
-}
-
-// A yes/no question in the page's own dialog; resolves to true when confirmed.
-export function confirmAction(message, confirmLabel) {
-  const dialog = document.getElementById("confirm-dialog");
-  dialog.querySelector("[data-confirm-message]").textContent = message;
-  dialog.querySelector("[data-confirm-button]").textContent = confirmLabel;
-  dialog.returnValue = "";
-  dialog.showModal();
-  return new Promise((resolve) => {
-    dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });
-  });
 }

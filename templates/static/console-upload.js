@@ -1,40 +1,9 @@
-// Uploads from the console, straight to S3 as the API plans them: one presigned POST for a
-// small file; for a large one, its parts in parallel with presigned PUTs, each retried, with
-// fresh URLs when they expire. Shows a progress bar with bytes and speed per file.
-import { api, formatBytes, showMessage } from "./console-api.js";
-
-const PARALLEL_PARTS = 4;
-const ATTEMPTS = 4;
-
-class UploadError extends Error {
-  constructor(message, status) {
-    super(message);
-    this.status = status;
-  }
-}
-
-// One XMLHttpRequest (fetch cannot report upload progress); rejects with UploadError.
-function send(method, url, body, onProgress) {
-  return new Promise((resolve, reject) => {
-    const request = new XMLHttpRequest();
-    request.open(method, url);
-    request.upload.addEventListener("progress", (event) => onProgress(event.loaded));
-    request.addEventListener("load", () => {
-      if (request.status >= 200 && request.status < 300) resolve(request);
-      else reject(new UploadError(storageMessage(request.responseText, request.status), request.status));
-    });
-    request.addEventListener("error", () => reject(new UploadError("the connection to storage failed", 0)));
-    request.addEventListener("abort", () => reject(new UploadError("the upload was stopped", 0)));
-    request.send(body);
-  });
-}
-
-function storageMessage(xml, status) {
-  const message = /<Message>([^<]*)<\/Message>/.exec(xml ?? "")?.[1];
-  return message ? `storage refused it (${message})` : `storage answered ${status}`;
-}
-
-const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// The console's uploader: a member's files go through `/api/files`, straight to S3
+// (upload-core.js), each with a line showing its progress. A file whose upload stopped is
+// resumed from its detail page by choosing the same file again.
+import { formatBytes } from "./bytes.js";
+import { api, showMessage } from "./console-api.js";
+import { progressText, sendFile } from "./upload-core.js";
 
 // A line in the list of uploads: name, progress bar, and bytes / speed / outcome.
 function progressRow(list, name, size) {
@@ -52,13 +21,10 @@ function progressRow(list, name, size) {
   status.textContent = "Waiting…";
   row.append(title, bar, status);
   list.append(row);
-  const started = performance.now();
   return {
-    progress(sent) {
-      bar.value = sent;
-      const seconds = (performance.now() - started) / 1000;
-      const speed = seconds > 0.3 ? ` · ${formatBytes(sent / seconds)}/s` : "";
-      status.textContent = `${formatBytes(sent)} of ${formatBytes(size)}${speed}`;
+    progress(progress) {
+      bar.value = progress.sent;
+      status.textContent = progressText(progress);
     },
     done(text) {
       bar.value = size;
@@ -73,74 +39,14 @@ function progressRow(list, name, size) {
   };
 }
 
-async function sendWithPost(plan, file, row) {
-  const form = new FormData();
-  for (const [name, value] of Object.entries(plan.fields)) form.append(name, value);
-  form.append("file", file);
-  await send("POST", plan.url, form, (sent) => row.progress(Math.min(sent, file.size)));
-}
-
-async function sendParts(fileId, plan, file, row) {
-  const size = plan.part_size;
-  const partBytes = (number) => Math.min(size, file.size - (number - 1) * size);
-  const doneBytes = (plan.parts_done ?? []).reduce((sum, number) => sum + partBytes(number), 0);
-  const sending = new Map();
-  let finished = doneBytes;
-  const report = () => row.progress(finished + [...sending.values()].reduce((a, b) => a + b, 0));
-  const urls = new Map(plan.parts.map((part) => [part.part_number, part.url]));
-  let renewing = null;
-
-  // Presigned URLs live a few minutes: a part refused as expired gets a fresh plan's URL.
-  // One renewal at a time; a failed one is forgotten, so the next attempt asks again.
-  async function freshUrls() {
-    renewing ??= api("POST", `/api/files/${fileId}/upload`)
-      .then(({ upload }) => {
-        for (const part of upload.parts) urls.set(part.part_number, part.url);
-      })
-      .finally(() => {
-        renewing = null;
-      });
-    return renewing;
-  }
-
-  async function sendPart(number) {
-    const blob = file.slice((number - 1) * size, (number - 1) * size + partBytes(number));
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await send("PUT", urls.get(number), blob, (sent) => {
-          sending.set(number, sent);
-          report();
-        });
-        sending.delete(number);
-        finished += blob.size;
-        report();
-        return;
-      } catch (error) {
-        sending.delete(number);
-        report();
-        if (attempt >= ATTEMPTS) throw error;
-        await pause(500 * 2 ** attempt);
-        // A renewal that fails counts as this attempt: the next one tries again.
-        if (error.status === 403) await freshUrls().catch(() => {});
-      }
-    }
-  }
-
-  const queue = plan.parts.map((part) => part.part_number);
-  const worker = async () => {
-    while (queue.length) await sendPart(queue.shift());
-  };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_PARTS, queue.length) }, worker));
-}
-
 async function sendBytes(fileId, plan, file, row) {
-  if (plan.method === "POST") await sendWithPost(plan, file, row);
-  else await sendParts(fileId, plan, file, row);
+  const renew = async () => (await api("POST", `/api/files/${fileId}/upload`)).upload;
+  await sendFile(file, plan, { renew, onProgress: row.progress });
   await api("POST", `/api/files/${fileId}/complete`);
 }
 
 async function uploadNew(file, folderId, row) {
-  row.progress(0);
+  row.progress({ sent: 0, total: file.size, speed: 0 });
   try {
     const created = await api("POST", "/api/files", {
       name: file.name,
