@@ -1,22 +1,13 @@
 // Dates in the viewer's own time zone and language: rewrites the text of every <time datetime>.
 // The server writes UTC text, so pages stay readable without this script.
-(() => {
-  const styles = {
-    date: { dateStyle: "medium" },
-    datetime: { dateStyle: "medium", timeStyle: "short" },
-  };
+const styles = {
+  date: { dateStyle: "medium" },
+  datetime: { dateStyle: "medium", timeStyle: "short" },
+};
 
-  function localise(root) {
-    for (const element of root.querySelectorAll("time[datetime]")) {
-      if (element.dataset.localised) continue;
-      const moment = new Date(element.getAttribute("datetime"));
-      if (Number.isNaN(moment.getTime())) continue;
-      element.title = element.textContent.trim();
-      element.textContent = moment.toLocaleString(undefined, styles[element.dataset.format] ?? styles.datetime);
-      element.dataset.localised = "yes";
-    }
-  }
-
-  window.handoverLocalTime = localise;
-  localise(document);
-})();
+for (const element of document.querySelectorAll("time[datetime]")) {
+  const moment = new Date(element.getAttribute("datetime"));
+  if (Number.isNaN(moment.getTime())) continue;
+  element.title = element.textContent.trim();
+  element.textContent = moment.toLocaleString(undefined, styles[element.dataset.format] ?? styles.datetime);
+}
