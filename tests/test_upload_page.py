@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,32 @@ def test_the_script_writes_sizes_as_the_pages_do(member, served, context, tmp_pa
     path.write_bytes(b"x" * 1250)
     page.set_input_files("#upload input[type=file]", str(path))
     expect(page.locator("#upload .drop-text")).to_have_text(f"quarter.txt ({filesize(1250)})")
+
+
+def test_urls_near_the_end_of_their_life_are_renewed_before_a_part_uses_them(member, served, context, tmp_path):
+    _, link = shared_file(member, b"the original", allow_upload=True)
+    data = os.urandom(21 * MiB)  # 5 parts: the fifth starts after one of the first four is done
+    path = tmp_path / "long.bin"
+    path.write_bytes(data)
+    page = context.new_page()
+    renewals, moved = [], []
+
+    def clock_moves_on_during_part_one(route):
+        if "partNumber=1&" in route.request.url and route.request.method == "PUT" and not moved:
+            # Four minutes and a half later, by the browser's clock: the URLs' life (300 s) is nearly over.
+            moved.append(page.evaluate("Date.now()"))
+            page.clock.set_system_time(datetime.fromtimestamp(moved[0] / 1000 + 270, UTC))
+        route.continue_()
+
+    def count_renewal(route):
+        renewals.append(route.request.url)
+        route.continue_()
+
+    page.route(re.compile(r"partNumber="), clock_moves_on_during_part_one)
+    page.route(re.compile(r"/uploads/[^/]+/plan$"), count_renewal)
+    page.goto(f"{served}/s/{link['token']}")
+    _send(page, path)
+
+    assert moved and len(renewals) == 1
+    page.reload()
+    assert _download(page)[1] == data
