@@ -347,25 +347,25 @@ def openapi_document() -> Response:
 @app.route("/s/{token}", methods=["GET"])
 def landing(token: str) -> Response:
     call = _call()
-    link = links.visit(token, call.person, call.actor)
+    link = links.visit(token, call)
     if link.target.kind == "folder":
         folder, trail, items = folder_links.folder_view(link, call.query("folder"))
-        return web.html_response(pages.folder(link, token, call.site, call.viewer, folder, trail, items))
-    return web.html_response(pages.landing(link, token, call.site, call.viewer))
+        return web.html_response(pages.folder(link, token, call.site, call.shown(), folder, trail, items))
+    return web.html_response(pages.landing(link, token, call.site, call.shown()))
 
 
 @app.route("/s/{token}/download", methods=["GET"])
 def download(token: str) -> Response:
     call = _call()
     link = links.open_link(token, call.actor)
-    return web.redirect(links.download_url(link, call.person, call.actor))
+    return web.redirect(links.download_url(link, call))
 
 
 @app.route("/s/{token}/files/{file_id}/download", methods=["GET"])
 def download_from_folder(token: str, file_id: str) -> Response:
     call = _call()
     link = links.open_link(token, call.actor)
-    return web.redirect(folder_links.folder_file_url(link, file_id, call.person, call.actor))
+    return web.redirect(folder_links.folder_file_url(link, file_id, call))
 
 
 @app.route("/portal", methods=["GET"])

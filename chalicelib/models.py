@@ -226,6 +226,9 @@ class SessionRecord(Model):
     sub = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     expires_at = TTLAttribute()  # checked in code; TTL only tidies
+    # As at sign-in: what public link pages show and audit without asking Cognito.
+    label = UnicodeAttribute(null=True)
+    who = UnicodeAttribute(null=True)
 
 
 class GrantRecord(Model):

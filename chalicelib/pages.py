@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # Jinja loads with the first page rendered, not at cold start
 
 
 class Viewer(Protocol):
-    """Who a recipient's page says is signed in (web.Visitor, or an auth.Caller)."""
+    """Who a recipient's page says is signed in (web.Call, or an auth.Caller)."""
 
     @property
     def label(self) -> str | None: ...
