@@ -1,35 +1,37 @@
 """Handover's routes: each reads its input, calls chalicelib, and returns JSON or a page."""
 
+from __future__ import annotations
+
 from urllib.parse import unquote
 
 from chalice import Chalice, Response
 
-from chalicelib import (
-    admin_pages,
-    audit,
-    auth,
-    bodies,
-    collaborators,
-    console,
-    directory,
-    files,
-    folder_links,
-    groups,
-    links,
-    login,
-    models,
-    openapi,
-    pages,
-    paging,
-    people,
-    qr,
-    uploads,
-    urls,
-    versions,
-    web,
-)
+from chalicelib import auth, models, web
 from chalicelib.config import get_settings
 from chalicelib.errors import LoginRequired
+from chalicelib.lazy import on_first_use
+
+# Every request passes through web (and reads its caller through auth and models); the rest loads
+# with the first route that uses it.
+admin_pages = on_first_use("admin_pages")
+audit = on_first_use("audit")
+bodies = on_first_use("bodies")
+collaborators = on_first_use("collaborators")
+console = on_first_use("console")
+directory = on_first_use("directory")
+files = on_first_use("files")
+folder_links = on_first_use("folder_links")
+groups = on_first_use("groups")
+links = on_first_use("links")
+login = on_first_use("login")
+openapi = on_first_use("openapi")
+pages = on_first_use("pages")
+paging = on_first_use("paging")
+people = on_first_use("people")
+qr = on_first_use("qr")
+uploads = on_first_use("uploads")
+urls = on_first_use("urls")
+versions = on_first_use("versions")
 
 app = Chalice(app_name="handover", configure_logs=False)
 web.install(app)
