@@ -308,6 +308,23 @@ class PersonRecord(Model):
     collaborators = Collaborators()
 
 
+class SearchEntryRecord(Model):
+    """Where a piece of text begins in an external user's name, email or phone digits.
+
+    One item per position (`entry` is the text from there on, a tab, the username), under
+    its first three characters: the admin's search reads only the entries beginning with
+    what was typed, so it reads about as many items as it finds (people.py, search.py).
+    """
+
+    class Meta(_Meta):
+        setting = "people_search_table"
+
+    gram = UnicodeAttribute(hash_key=True)  # the first three characters of `entry`
+    entry = UnicodeAttribute(range_key=True)
+    username = UnicodeAttribute()
+    signed_up_at = UTCDateTimeAttribute()  # to page the hits in the list's order without reading them
+
+
 class CollaborationsByPerson(GlobalSecondaryIndex):
     """The folders someone collaborates on: their portal, and removal from every folder."""
 
@@ -417,6 +434,7 @@ ALL_MODELS = (
     SessionRecord,
     GrantRecord,
     PersonRecord,
+    SearchEntryRecord,
     CollaborationRecord,
     InvitationRecord,
     VersionRecord,
