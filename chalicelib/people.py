@@ -156,7 +156,7 @@ def _found(hits: list[search.Hit], looked_up: str, query: PeopleQuery) -> tuple[
         records = {r.username: r for r in found}
         keyed = [(_sort_key(r, query), r.username) for r in found if _signed_up_between(r.signed_up_at, query)]
     else:
-        keyed = [(clock.iso(h.signed_up_at), h.username) for h in hits if _signed_up_between(h.signed_up_at, query)]
+        keyed = [(h.signed_up_at.isoformat(), h.username) for h in hits if _signed_up_between(h.signed_up_at, query)]
     keyed.sort(reverse=query.descending)
     after = _after(query.cursor, looked_up)
     if after is not None:
@@ -176,7 +176,8 @@ def _people(usernames: list[str]) -> list[PersonRecord]:
 
 
 def _sort_key(record: PersonRecord, query: PeopleQuery) -> str:
-    return record.last_login_key if query.sort == "last_login_at" else clock.iso(record.signed_up_at) or ""
+    # Sign-up times to the microsecond, as the PeopleBySignUp index orders them.
+    return record.last_login_key if query.sort == "last_login_at" else record.signed_up_at.isoformat()
 
 
 def _signed_up_between(moment: datetime, query: PeopleQuery) -> bool:
@@ -228,8 +229,8 @@ def describe(record: PersonRecord) -> dict[str, Any]:
 def delete_external(username: str, actor: Actor) -> None:
     """Delete an external user everywhere: Cognito, named access on links, the projection.
 
-    Checked first, so a refusal changes nothing. Their sessions end at their next request,
-    because every request reads the person from Cognito again.
+    Checked first, so a refusal changes nothing. Their sessions end at their next request
+    that reads the person from Cognito (anything but a public link).
     """
     pool = get_settings().user_pool_id
     try:
