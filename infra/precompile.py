@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 FUNCTION_ZIP = "deployment.zip"
 _EPOCH = (1980, 1, 1, 0, 0, 0)
+_LAMBDA_ROOT, _LAYER_ROOT = "/var/task", "/opt"
 
 
 def precompile(zip_path: Path) -> int:
@@ -44,7 +45,13 @@ def precompile(zip_path: Path) -> int:
         if zip_path.name == FUNCTION_ZIP:
             shutil.copytree(TEMPLATES, root / "templates", dirs_exist_ok=True)
         compileall.compile_dir(
-            root, quiet=2, workers=0, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+            root,
+            # Where Lambda unzips it, as the path inside the bytecode: tracebacks name real files,
+            # and the bytes do not depend on this scratch folder's random name.
+            ddir=_LAMBDA_ROOT if zip_path.name == FUNCTION_ZIP else _LAYER_ROOT,
+            quiet=2,
+            workers=0,
+            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
         )
         files = sorted(path for path in root.rglob("*") if path.is_file())
         rebuilt = zip_path.with_suffix(".tmp")

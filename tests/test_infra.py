@@ -690,6 +690,20 @@ def test_the_package_carries_bytecode_python_uses_as_it_is(packaged: Path) -> No
     assert f"__pycache__/app.{sys.implementation.cache_tag}.pyc" in names
     # Flags 0b01: hash-based and unchecked, so the 1980 dates inside the zip do not matter.
     assert int.from_bytes(header[4:8], "little") == 0b01
+    with zipfile.ZipFile(packaged / "layer-deployment.zip") as layer:  # the layer too: /opt is read-only
+        site_packages = f"python/lib/python{sys.version_info.major}.{sys.version_info.minor}/site-packages"
+        assert f"{site_packages}/pynamodb/__pycache__/models.{sys.implementation.cache_tag}.pyc" in layer.namelist()
+
+
+def test_an_unchanged_layer_finishes_to_the_same_bytes(packaged: Path, tmp_path: Path) -> None:
+    # So `aws cloudformation package` finds it already uploaded, and a code change deploys the app alone.
+    copies = [tmp_path / "one" / "layer-deployment.zip", tmp_path / "two" / "layer-deployment.zip"]
+    for copy in copies:
+        copy.parent.mkdir()
+        copy.write_bytes((packaged / "layer-deployment.zip").read_bytes())
+        subprocess.run([sys.executable, str(ROOT / "infra" / "precompile.py"), str(copy)], check=True)
+
+    assert copies[0].read_bytes() == copies[1].read_bytes()
 
 
 def test_the_local_login_stand_in_is_not_part_of_a_deployed_api(template: dict[str, Any]) -> None:
