@@ -35,13 +35,14 @@ test: lint $(SCAN_VENV)/.installed
 test-fast: $(INSTALLED)
 	$(BIN)/pytest -m unit
 
-# The deployable artifacts: chalice's SAM template merged with infra/, linted. See README.
+# The deployable artifacts: chalice's SAM template merged with infra/, the app's zip (with the
+# templates) and its dependency layer, both with bytecode; linted. See README.
 STAGE ?= prod
 package: $(INSTALLED)
 	rm -rf out
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-$${AWS_REGION:-us-east-1}} \
 		$(BIN)/chalice package --stage $(STAGE) --merge-template infra/resources.json out
-	$(BIN)/python infra/precompile.py out/deployment.zip
+	$(BIN)/python infra/precompile.py out/deployment.zip out/layer-deployment.zip
 	$(BIN)/cfn-lint out/sam.json
 
 # Deploy to your AWS account with boto3 (no AWS CLI); settings are asked once into .deploy/.

@@ -1,35 +1,37 @@
 """Handover's routes: each reads its input, calls chalicelib, and returns JSON or a page."""
 
+from __future__ import annotations
+
 from urllib.parse import unquote
 
 from chalice import Chalice, Response
 
-from chalicelib import (
-    admin_pages,
-    audit,
-    auth,
-    bodies,
-    collaborators,
-    console,
-    directory,
-    files,
-    folder_links,
-    groups,
-    links,
-    login,
-    models,
-    openapi,
-    pages,
-    paging,
-    people,
-    qr,
-    uploads,
-    urls,
-    versions,
-    web,
-)
+from chalicelib import auth, models, web
 from chalicelib.config import get_settings
 from chalicelib.errors import LoginRequired
+from chalicelib.lazy import on_first_use
+
+# Every request passes through web (and reads its caller through auth and models); the rest loads
+# with the first route that uses it.
+admin_pages = on_first_use("admin_pages")
+audit = on_first_use("audit")
+bodies = on_first_use("bodies")
+collaborators = on_first_use("collaborators")
+console = on_first_use("console")
+directory = on_first_use("directory")
+files = on_first_use("files")
+folder_links = on_first_use("folder_links")
+groups = on_first_use("groups")
+links = on_first_use("links")
+login = on_first_use("login")
+openapi = on_first_use("openapi")
+pages = on_first_use("pages")
+paging = on_first_use("paging")
+people = on_first_use("people")
+qr = on_first_use("qr")
+uploads = on_first_use("uploads")
+urls = on_first_use("urls")
+versions = on_first_use("versions")
 
 app = Chalice(app_name="handover", configure_logs=False)
 web.install(app)
@@ -347,25 +349,25 @@ def openapi_document() -> Response:
 @app.route("/s/{token}", methods=["GET"])
 def landing(token: str) -> Response:
     call = _call()
-    link = links.visit(token, call.person, call.actor)
+    link = links.visit(token, call)
     if link.target.kind == "folder":
         folder, trail, items = folder_links.folder_view(link, call.query("folder"))
-        return web.html_response(pages.folder(link, token, call.site, call.viewer, folder, trail, items))
-    return web.html_response(pages.landing(link, token, call.site, call.viewer))
+        return web.html_response(pages.folder(link, token, call.site, call.shown(), folder, trail, items))
+    return web.html_response(pages.landing(link, token, call.site, call.shown()))
 
 
 @app.route("/s/{token}/download", methods=["GET"])
 def download(token: str) -> Response:
     call = _call()
     link = links.open_link(token, call.actor)
-    return web.redirect(links.download_url(link, call.person, call.actor))
+    return web.redirect(links.download_url(link, call))
 
 
 @app.route("/s/{token}/files/{file_id}/download", methods=["GET"])
 def download_from_folder(token: str, file_id: str) -> Response:
     call = _call()
     link = links.open_link(token, call.actor)
-    return web.redirect(folder_links.folder_file_url(link, file_id, call.person, call.actor))
+    return web.redirect(folder_links.folder_file_url(link, file_id, call))
 
 
 @app.route("/portal", methods=["GET"])

@@ -6,10 +6,13 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock, paging
 from chalicelib.models import EventRecord
+
+if TYPE_CHECKING:
+    from chalicelib.directory import Person
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,15 @@ class Actor:
     who: str
     ip: str | None = None
     user_agent: str | None = None
+
+
+def who(person: Person | None) -> str:
+    """How the audit names a person: `member:<email>`, `email:<address>`, `user:<name>` or `anonymous`."""
+    if person is None:
+        return "anonymous"
+    if person.is_member:
+        return f"member:{person.email or person.username}"
+    return f"email:{person.email}" if person.email else f"user:{person.username}"
 
 
 def event(file_id: str, kind: str, actor: Actor, link_id: str | None = None, **detail: Any) -> EventRecord:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import jwt
 from chalice.app import Request
 
 from chalicelib import directory, sessions
@@ -19,6 +20,9 @@ from chalicelib.config import get_settings
 from chalicelib.directory import ADMINS, Person
 from chalicelib.errors import Forbidden, LoginRequired, Unauthorized
 from chalicelib.models import SessionRecord
+
+if TYPE_CHECKING:
+    import jwt
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -29,14 +33,25 @@ class Caller:
     session: SessionRecord | None  # None when the caller sent a bearer token
 
     @property
+    def label(self) -> str:
+        return self.person.label
+
+    @property
     def csrf_token(self) -> str | None:
         """What pages embed so scripts can make state-changing requests with the cookie."""
         return sessions.csrf_token(self.session) if self.session else None
 
 
+def _jwt() -> ModuleType:
+    """PyJWT, and cryptography with it: imported with the first token verified, not at cold start."""
+    import jwt
+
+    return jwt
+
+
 @lru_cache(maxsize=1)
 def _jwks() -> jwt.PyJWKClient:
-    return jwt.PyJWKClient(get_settings().cognito_jwks_url, cache_keys=True, lifespan=3600, timeout=5)
+    return _jwt().PyJWKClient(get_settings().cognito_jwks_url, cache_keys=True, lifespan=3600, timeout=5)
 
 
 def verify(token: str, nonce: str | None = None) -> dict:
@@ -46,6 +61,7 @@ def verify(token: str, nonce: str | None = None) -> dict:
     client (`aud` on ID tokens, `client_id` on access tokens) and, when given, the `nonce`.
     """
     settings = get_settings()
+    jwt = _jwt()
     try:
         if jwt.get_unverified_header(token).get("alg") != "RS256":
             raise jwt.InvalidTokenError("unexpected algorithm")
@@ -97,7 +113,11 @@ def caller(request: Request) -> Caller | None:
         found = Caller(_bearer_person(authorization), None)
         caller_kind.set(_kind(found.person))
         return found
-    session = sessions.current(request.headers.get("cookie"))
+    return session_caller(sessions.current(request.headers.get("cookie")))
+
+
+def session_caller(session: SessionRecord | None) -> Caller | None:
+    """The person behind a session as Cognito knows them now."""
     if session is None:
         return None
     person = directory.person(session.username)

@@ -5,15 +5,17 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-import boto3
+import botocore.session
 from botocore.config import Config
 
 from chalicelib.config import get_settings
 
 
 def _client(service: str, endpoint: str, config: Config | None = None) -> Any:
+    # botocore's own clients: boto3 adds only resources and transfer helpers, unused here,
+    # and importing it would add about a tenth to every cold start.
     settings = get_settings()
-    return boto3.session.Session().client(
+    return botocore.session.get_session().create_client(
         service,
         region_name=settings.region,
         endpoint_url=endpoint or None,
@@ -24,7 +26,7 @@ def _client(service: str, endpoint: str, config: Config | None = None) -> Any:
 @lru_cache(maxsize=1)
 def s3() -> Any:
     settings = get_settings()
-    # boto3 presigns with SigV2 unless told otherwise; local S3 needs path-style URLs.
+    # botocore presigns with SigV2 unless told otherwise; local S3 needs path-style URLs.
     style = "path" if settings.s3_endpoint else "virtual"
     config = Config(signature_version="s3v4", s3={"addressing_style": style})
     return _client("s3", settings.s3_endpoint, config)

@@ -22,6 +22,7 @@ class Settings:
     sessions_table: str
     grants_table: str
     people_table: str
+    people_search_table: str
     collaborations_table: str
     invitations_table: str
     versions_table: str
@@ -74,6 +75,7 @@ def settings_from(env: dict) -> Settings:
         sessions_table=env.get("SESSIONS_TABLE", "handover-sessions"),
         grants_table=env.get("GRANTS_TABLE", "handover-grants"),
         people_table=env.get("PEOPLE_TABLE", "handover-people"),
+        people_search_table=env.get("PEOPLE_SEARCH_TABLE", "handover-people-search"),
         collaborations_table=env.get("COLLABORATIONS_TABLE", "handover-collaborations"),
         invitations_table=env.get("INVITATIONS_TABLE", "handover-invitations"),
         versions_table=env.get("VERSIONS_TABLE", "handover-versions"),

@@ -9,8 +9,6 @@ from __future__ import annotations
 from itertools import takewhile
 
 from chalicelib import files, links, storage
-from chalicelib.audit import Actor
-from chalicelib.directory import Person
 from chalicelib.errors import NotFound
 from chalicelib.models import FileRecord, LinkRecord
 
@@ -25,12 +23,12 @@ def folder_view(link: LinkRecord, folder_id: str | None) -> tuple[FileRecord, li
     return folder, [shared, *reversed(below)], files.children(folder)
 
 
-def folder_file_url(link: LinkRecord, file_id: str, person: Person | None, actor: Actor) -> str:
+def folder_file_url(link: LinkRecord, file_id: str, visitor: links.Visiting) -> str:
     """A presigned GET of a file somewhere below a folder link's folder."""
-    links.check_access(link, person, actor)
+    links.check_access(link, visitor)
     item = _below(_shared_folder(link), file_id, "file")
     seconds = links.presign_seconds(link)
-    links.record_download(link, actor, file=item.name)
+    links.record_download(link, visitor.actor, file=item.name)
     return storage.presigned_download(item.s3_key, item.version_id, item.name, item.content_type, seconds)
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
@@ -22,6 +23,25 @@ from chalicelib.models import (
     get_or_none,
     transaction,
 )
+
+
+class Visiting(Protocol):
+    """Who opens a link. `person` may ask Cognito, so it is read only for links that need sign-in."""
+
+    @property
+    def person(self) -> Person | None: ...
+
+    @property
+    def actor(self) -> Actor: ...
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A visitor already known."""
+
+    person: Person | None
+    actor: Actor
+
 
 ACTIVE = "active"
 EXPIRED = "expired"
@@ -210,11 +230,11 @@ def open_link(token: str, actor: Actor) -> LinkRecord:
     return link
 
 
-def visit(token: str, person: Person | None, actor: Actor) -> LinkRecord:
+def visit(token: str, visitor: Visiting) -> LinkRecord:
     """Open a link's landing page for a visitor it is for, and audit that it was opened."""
-    link = open_link(token, actor)
-    check_access(link, person, actor)
-    audit.record(link.file_id, "link_opened", actor, link.link_id)
+    link = open_link(token, visitor.actor)
+    check_access(link, visitor)
+    audit.record(link.file_id, "link_opened", visitor.actor, link.link_id)
     return link
 
 
@@ -225,10 +245,12 @@ def is_for(link: LinkRecord, person: Person) -> bool:
     return (person.email is not None and person.email in link.recipients) or bool(set(link.groups) & person.groups)
 
 
-def check_access(link: LinkRecord, person: Person | None, actor: Actor) -> None:
+def check_access(link: LinkRecord, visitor: Visiting) -> None:
     """Refuse visitors a login-required link is not for; audit every decision on such links."""
     if not link.require_login:
         return
+    person = visitor.person
+    actor = visitor.actor  # after `person`: from Cognito now
     if person is None:
         audit.record(link.file_id, "login_required", actor, link.link_id)
         raise LoginRequired("Sign in to use this link.")
@@ -287,14 +309,14 @@ def released_to(person: Person) -> list[LinkRecord]:
     return sorted(working, key=lambda link: link.created_at, reverse=True)
 
 
-def download_url(link: LinkRecord, person: Person | None, actor: Actor) -> str:
+def download_url(link: LinkRecord, visitor: Visiting) -> str:
     """A presigned GET of the newest version, short-lived and never outliving the link."""
-    check_access(link, person, actor)
+    check_access(link, visitor)
     target = link.target
     if target.kind == "folder":
         raise NotFound("This link shares a folder: download its files one by one.", "link_is_folder")
     seconds = presign_seconds(link)
-    record_download(link, actor)
+    record_download(link, visitor.actor)
     return storage.presigned_download(target.s3_key, target.version_id, target.name, target.content_type, seconds)
 
 

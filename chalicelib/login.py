@@ -17,7 +17,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
-from chalicelib import auth, directory, keys, people, sessions, urls
+from chalicelib import audit, auth, directory, keys, people, sessions, urls
 from chalicelib.config import get_settings
 from chalicelib.errors import BadRequest, Unauthorized
 
@@ -86,7 +86,7 @@ def finish(site: str, code: str | None, state: str | None, cookie_header: str | 
     if person is None:
         raise Unauthorized("This account no longer exists or is disabled.", "invalid_token")
     people.record_sign_in(person)
-    _, value = sessions.start(person.username, person.sub)
+    _, value = sessions.start(person.username, person.sub, person.label, audit.who(person))
     secure = _is_https(site)
     cookies = [
         sessions.set_cookie(sessions.COOKIE, value, get_settings().session_hours * 3600, secure),

@@ -226,6 +226,9 @@ class SessionRecord(Model):
     sub = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     expires_at = TTLAttribute()  # checked in code; TTL only tidies
+    # As at sign-in: what public link pages show and audit without asking Cognito.
+    label = UnicodeAttribute(null=True)
+    who = UnicodeAttribute(null=True)
 
 
 class GrantRecord(Model):
@@ -303,6 +306,23 @@ class PersonRecord(Model):
     by_sign_up = PeopleBySignUp()
     by_last_login = PeopleByLastLogin()
     collaborators = Collaborators()
+
+
+class SearchEntryRecord(Model):
+    """Where a piece of text begins in an external user's name, email or phone digits.
+
+    One item per position (`entry` is the text from there on, a tab, the username), under
+    its first three characters: the admin's search reads only the entries beginning with
+    what was typed, so it reads about as many items as it finds (people.py, search.py).
+    """
+
+    class Meta(_Meta):
+        setting = "people_search_table"
+
+    gram = UnicodeAttribute(hash_key=True)  # the first three characters of `entry`
+    entry = UnicodeAttribute(range_key=True)
+    username = UnicodeAttribute()
+    signed_up_at = UTCDateTimeAttribute()  # to page the hits in the list's order without reading them
 
 
 class CollaborationsByPerson(GlobalSecondaryIndex):
@@ -414,6 +434,7 @@ ALL_MODELS = (
     SessionRecord,
     GrantRecord,
     PersonRecord,
+    SearchEntryRecord,
     CollaborationRecord,
     InvitationRecord,
     VersionRecord,

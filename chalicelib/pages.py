@@ -5,15 +5,27 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib import clock, tokens, urls
 from chalicelib.auth import Caller
 from chalicelib.models import FileRecord, LinkRecord
 
-# Next to app.py both in the repository and, through vendor/, in the deployment package.
+if TYPE_CHECKING:  # Jinja loads with the first page rendered, not at cold start
+    from jinja2 import Environment
+
+
+class Viewer(Protocol):
+    """Who a recipient's page says is signed in (web.Call, or an auth.Caller)."""
+
+    @property
+    def label(self) -> str | None: ...
+
+    @property
+    def csrf_token(self) -> str | None: ...
+
+
+# Next to app.py both in the repository and in the deployment package (infra/precompile.py puts them there).
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = TEMPLATES / "static"
 _STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
@@ -34,6 +46,9 @@ def readable(moment: datetime | None) -> str:
 
 @lru_cache(maxsize=2)
 def _environment(*also_from: Path) -> Environment:
+    """A Jinja environment, made (and Jinja imported) with the first page a container renders."""
+    from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+
     # Autoescaping is off in Jinja unless asked for: every page shows names people chose.
     env = Environment(
         loader=FileSystemLoader([*also_from, TEMPLATES]),
@@ -54,7 +69,7 @@ def render(template: str, *, also_from: tuple[Path, ...] = (), **context: Any) -
     return _environment(*also_from).get_template(template).render(**context)
 
 
-def landing(link: LinkRecord, token: str, site: str, viewer: Caller | None) -> str:
+def landing(link: LinkRecord, token: str, site: str, viewer: Viewer | None) -> str:
     """The page a recipient sees on opening a link: what the file is, and a download button."""
     return render("landing.html", site=site, viewer=viewer, token=token, link=link, file=link.target)
 
@@ -63,7 +78,7 @@ def folder(
     link: LinkRecord,
     token: str,
     site: str,
-    viewer: Caller | None,
+    viewer: Viewer | None,
     shown: FileRecord,
     trail: list[FileRecord],
     items: list[FileRecord],

@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pynamodb.expressions.condition import Condition
 
-from chalicelib import audit, clock, collaborators, links, paging
+from chalicelib import audit, clock, collaborators, links, paging, search
 from chalicelib.audit import Actor
 from chalicelib.aws import cognito
 from chalicelib.bodies import PeopleQuery
@@ -39,7 +39,9 @@ def record_sign_in(person: Person) -> None:
 
 
 def _forget(username: str) -> None:
+    previous = get_or_none(PersonRecord, username)
     PersonRecord(username).delete()  # deleting an absent item changes nothing
+    search.follow(previous, None)
 
 
 def _project(user: dict[str, Any], last_login: datetime | None = None) -> PersonRecord:
@@ -66,6 +68,7 @@ def _project(user: dict[str, Any], last_login: datetime | None = None) -> Person
         collaborator="yes" if folders else None,
     )
     record.save()
+    search.follow(previous, record)
     return record
 
 
@@ -74,15 +77,17 @@ def sync() -> dict[str, int]:
     pool = get_settings().user_pool_id
     team = {u for group in (MEMBERS, ADMINS) for u in _usernames_in(group)}
     seen = set()
+    synced = []
     for page in cognito().get_paginator("list_users").paginate(UserPoolId=pool):
         for user in page["Users"]:
             if user["Username"] in team:
                 continue
             seen.add(user["Username"])
-            _project(user)
+            synced.append(_project(user))
     stale = [r.username for r in PersonRecord.by_sign_up.query(EXTERNAL) if r.username not in seen]
     for username in stale:
         _forget(username)
+    search.write(synced)  # writes everyone's entries again: builds the index of a stack that had none
     return {"external_users": len(seen), "removed": len(stale)}
 
 
@@ -106,6 +111,11 @@ def list_external(query: PeopleQuery) -> tuple[list[PersonRecord], str | None]:
         logged_in = logged_in & (PersonRecord.last_login_key > NEVER)  # "to" alone: never-signed-in do not match
     range_condition, filters = (logged_in, [signed_up]) if by_login else (signed_up, [logged_in])
     if query.search:
+        looked_up = search.term(query.search)
+        hits = search.hits(looked_up) if looked_up else None
+        if looked_up and hits is not None:
+            return _found(hits, looked_up, query)
+        # Under three characters, or in very many entries: filter the sorted index instead.
         filters.append(PersonRecord.search.contains(query.search))
     filter_condition = None
     for condition in filters:
@@ -133,6 +143,67 @@ def list_external(query: PeopleQuery) -> tuple[list[PersonRecord], str | None]:
     return found, paging.encode(pages.last_evaluated_key)
 
 
+def _found(hits: list[search.Hit], looked_up: str, query: PeopleQuery) -> tuple[list[PersonRecord], str | None]:
+    """One page of the people a search found, in the list's order.
+
+    Sorted by sign-up, the index alone orders and pages the hits, and only the page's people
+    are read. Last sign-ins are not in the index: sorted or filtered by them, everyone found
+    (at most search.MAX_HITS) is read.
+    """
+    by_login = query.sort == "last_login_at" or query.last_login_from is not None or query.last_login_to is not None
+    if by_login:
+        found = [r for r in _people([hit.username for hit in hits]) if _logged_in_between(r, query)]
+        records = {r.username: r for r in found}
+        keyed = [(_sort_key(r, query), r.username) for r in found if _signed_up_between(r.signed_up_at, query)]
+    else:
+        keyed = [(h.signed_up_at.isoformat(), h.username) for h in hits if _signed_up_between(h.signed_up_at, query)]
+    keyed.sort(reverse=query.descending)
+    after = _after(query.cursor, looked_up)
+    if after is not None:
+        keyed = [key for key in keyed if (key < after if query.descending else key > after)]
+    shown = keyed[: query.limit]
+    if not by_login:
+        records = {r.username: r for r in _people([username for _, username in shown])}
+    page = [records[u] for _, u in shown if u in records and search.contains(records[u], looked_up)]
+    if len(keyed) <= query.limit:
+        return page, None
+    last_key, last_username = shown[-1]
+    return page, paging.encode({"search": {"S": looked_up}, "key": {"S": last_key}, "username": {"S": last_username}})
+
+
+def _people(usernames: list[str]) -> list[PersonRecord]:
+    return list(PersonRecord.batch_get(usernames)) if usernames else []
+
+
+def _sort_key(record: PersonRecord, query: PeopleQuery) -> str:
+    # Sign-up times to the microsecond, as the PeopleBySignUp index orders them.
+    return record.last_login_key if query.sort == "last_login_at" else record.signed_up_at.isoformat()
+
+
+def _signed_up_between(moment: datetime, query: PeopleQuery) -> bool:
+    low, high = query.signed_up_from, query.signed_up_to
+    return (low is None or moment >= low) and (high is None or moment <= high)
+
+
+def _logged_in_between(record: PersonRecord, query: PeopleQuery) -> bool:
+    low, high = query.last_login_from, query.last_login_to
+    if low is None and high is None:
+        return True
+    moment = record.last_login_at
+    return moment is not None and (low is None or moment >= low) and (high is None or moment <= high)
+
+
+def _after(cursor: str | None, looked_up: str) -> tuple[str, str] | None:
+    """Where the previous page of this search ended."""
+    key = paging.decode(cursor, {"search": looked_up})
+    if key is None:
+        return None
+    try:
+        return key["key"]["S"], key["username"]["S"]
+    except (KeyError, TypeError):
+        raise BadRequest("cursor is not one this listing handed out.", "invalid_cursor") from None
+
+
 def _between(attribute: Any, low: Any, high: Any) -> Condition | None:
     if low is not None and high is not None:
         return attribute.between(low, high)
@@ -158,8 +229,8 @@ def describe(record: PersonRecord) -> dict[str, Any]:
 def delete_external(username: str, actor: Actor) -> None:
     """Delete an external user everywhere: Cognito, named access on links, the projection.
 
-    Checked first, so a refusal changes nothing. Their sessions end at their next request,
-    because every request reads the person from Cognito again.
+    Checked first, so a refusal changes nothing. Their sessions end at their next request
+    that reads the person from Cognito (anything but a public link).
     """
     pool = get_settings().user_pool_id
     try:

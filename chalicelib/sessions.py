@@ -18,13 +18,19 @@ def _mac(session_id: str, purpose: str) -> str:
     return keys.mac(purpose, session_id, 16)
 
 
-def start(username: str, sub: str) -> tuple[SessionRecord, str]:
-    """A new session and the cookie value that names it."""
+def start(username: str, sub: str, label: str | None = None, who: str | None = None) -> tuple[SessionRecord, str]:
+    """A new session and the cookie value that names it.
+
+    `label` and `who` (how pages and the audit name the person) are kept as at sign-in;
+    without them, pages ask Cognito.
+    """
     now = clock.now()
     record = SessionRecord(
         session_id=secrets.token_urlsafe(24),
         username=username,
         sub=sub,
+        label=label,
+        who=who,
         created_at=now,
         expires_at=now + timedelta(hours=get_settings().session_hours),
     )

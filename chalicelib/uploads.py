@@ -197,7 +197,7 @@ def _upload_link(token: str, person: Person | None, actor: Actor) -> LinkRecord:
         _audit_gone(token, actor, error)
         raise
     with _refusals(link, actor):
-        links.check_access(link, person, actor)
+        links.check_access(link, links.Visit(person, actor))
         if not link.allow_upload:
             raise Forbidden("This link lets you download the file, not send a new version.", "upload_not_allowed")
     return link

@@ -16,12 +16,13 @@ from urllib.parse import urlencode
 
 from chalice.app import CaseInsensitiveMapping, Chalice, Request, Response
 
-from chalicelib import auth, pages, storage, urls
+from chalicelib import audit, auth, pages, sessions, storage, urls
 from chalicelib.audit import Actor
 from chalicelib.auth import Caller
 from chalicelib.config import get_settings
 from chalicelib.directory import Person
 from chalicelib.errors import HandoverError, LoginRequired, NotAllowed, NotFound
+from chalicelib.models import SessionRecord
 
 # Tokens live in URLs: no referrer leaves a page, nothing is cached or indexed.
 _SECURITY_HEADERS = {
@@ -107,14 +108,27 @@ def site_url(request: Request) -> str:
 
 @dataclass
 class Call:
-    """One request as a route uses it: who is calling (if anyone), how the audit names them, the site."""
+    """One request as a route uses it: who is calling (if anyone), how the audit names them, the site.
+
+    Cognito is asked who the caller is (`viewer`, `person`) only when something needs it,
+    such as a gate or a link that requires sign-in: a public link's page and download name
+    a signed-in visitor from their session, as they were when they signed in.
+    """
 
     request: Request
 
     @cached_property
+    def session(self) -> SessionRecord | None:
+        if self.request.headers.get("authorization"):
+            return None
+        return sessions.current(self.request.headers.get("cookie"))
+
+    @cached_property
     def viewer(self) -> Caller | None:
-        """Who is calling, read on first use: routes that never ask pay nothing for it."""
-        return auth.caller(self.request)
+        """Who is calling as Cognito knows them now, read on first use: routes that never ask pay nothing for it."""
+        if self.request.headers.get("authorization"):
+            return auth.caller(self.request)
+        return auth.session_caller(self.session)
 
     @property
     def person(self) -> Person | None:
@@ -126,9 +140,33 @@ class Call:
         assert self.viewer is not None, "a route without a member gate asked for its member"
         return self.viewer.person
 
-    @cached_property
+    @property
+    def signed_in(self) -> bool:
+        if "viewer" in self.__dict__:  # Cognito was asked: a deleted account's session has ended
+            return self.viewer is not None
+        return self.session is not None or bool(self.request.headers.get("authorization"))
+
+    @property
+    def label(self) -> str | None:
+        """What "Signed in as" shows."""
+        if self.session is not None and self.session.label and "viewer" not in self.__dict__:
+            return self.session.label
+        return self.viewer.label if self.viewer else None
+
+    @property
+    def csrf_token(self) -> str | None:
+        return sessions.csrf_token(self.session) if self.session else None
+
+    @property
     def actor(self) -> Actor:
+        """From Cognito once it was asked; before that from the session, without asking."""
+        if self.session is not None and self.session.who and "viewer" not in self.__dict__:
+            return _actor(self.request, self.session.who)
         return actor(self.request, self.person)
+
+    def shown(self) -> Call | None:
+        """What a recipient's page shows as signed in: this caller, or None for an anonymous one."""
+        return self if self.signed_in else None
 
     @cached_property
     def site(self) -> str:
@@ -157,12 +195,10 @@ def call(request: Request, role: str | None = None) -> Call:
 
 
 def actor(request: Request, person: Person | None = None) -> Actor:
-    if person is None:
-        who = "anonymous"
-    elif person.is_member:
-        who = f"member:{person.email or person.username}"
-    else:
-        who = f"email:{person.email}" if person.email else f"user:{person.username}"
+    return _actor(request, audit.who(person))
+
+
+def _actor(request: Request, who: str) -> Actor:
     return Actor(
         who=who,
         ip=request.context.get("identity", {}).get("sourceIp"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,7 +11,8 @@ import requests
 from conftest import Api, shared_file, signed_in
 from test_sign_in import sign_in_through_pages
 
-from chalicelib.models import PersonRecord
+from chalicelib import search
+from chalicelib.models import PersonRecord, SearchEntryRecord
 
 SEED_DAY = datetime(2020, 1, 1, 9, 0, tzinfo=UTC)
 RANGE = "signed_up_from=2020-01-01&signed_up_to=2020-02-28"
@@ -36,6 +39,7 @@ def seeded(stack) -> list[PersonRecord]:
         )
         record.save()
         people.append(record)
+    search.write(people)  # as sync would have indexed them
     return people
 
 
@@ -95,6 +99,81 @@ def test_search_is_partial_and_case_insensitive(admin, seeded, term, expected):
     found = _all_pages(admin, f"{RANGE}&order=asc&q={requests.utils.quote(term)}", 3)
 
     assert found == expected
+
+
+@pytest.mark.parametrize("term", ["+49 (30) 555-0020", "555 0020", "30.5550020", "0020"])
+def test_phone_search_matches_the_digits_whatever_the_formatting(admin, seeded, term):
+    found = _all_pages(admin, f"{RANGE}&q={requests.utils.quote(term)}", 50)
+
+    assert found == ["seed-20"]
+
+
+@contextlib.contextmanager
+def _items_read():
+    """Items DynamoDB reads for the app meanwhile: Query's ScannedCount, BatchGetItem's and GetItem's items."""
+    import botocore.endpoint
+
+    read = [0]
+    send = botocore.endpoint.Endpoint._send
+
+    def spy(endpoint, request):
+        response = send(endpoint, request)
+        operation = request.headers.get("X-Amz-Target", b"").decode().rpartition(".")[2]
+        if operation in ("Query", "BatchGetItem", "GetItem") and response.status_code == 200:
+            body = json.loads(response.content)
+            read[0] += body.get("ScannedCount", 0) + sum(len(items) for items in body.get("Responses", {}).values())
+            read[0] += 1 if "Item" in body else 0
+        return response
+
+    botocore.endpoint.Endpoint._send = spy
+    try:
+        yield read
+    finally:
+        botocore.endpoint.Endpoint._send = send
+
+
+@pytest.mark.parametrize(("term", "found"), [("p07@", 1), ("seedling 2", 10), ("555002", 10)])
+def test_a_search_reads_about_what_it_finds(admin, seeded, term, found):
+    with _items_read() as read:
+        answer = admin.call("GET", f"/api/admin/external-users?{RANGE}&limit=5&q={requests.utils.quote(term)}")
+
+    shown = len(answer.data["users"])
+    assert shown == min(found, 5)
+    # The index's entries for the term (one per person here) and the people on the page.
+    assert read[0] <= found + shown
+
+
+def _search_entries(username: str) -> list[str]:
+    return [e.entry for e in SearchEntryRecord.scan(SearchEntryRecord.username == username)]
+
+
+def test_the_search_index_follows_sign_up_edits_sync_and_deletion(served, stack, admin):
+    cognito = stack.client("cognito-idp")
+    signed_in(stack, "quentin@index.example", groups=())
+    username = _username(stack, "quentin@index.example")
+    cognito.admin_update_user_attributes(
+        UserPoolId=stack.user_pool_id, Username=username, UserAttributes=[{"Name": "name", "Value": "Quentin Zyxwv"}]
+    )
+    sign_in_through_pages(requests.Session(), f"{served}/portal", "quentin@index.example")
+
+    def found(term: str) -> list[str]:
+        answer = admin.call("GET", f"/api/admin/external-users?q={requests.utils.quote(term)}")
+        return [u["username"] for u in answer.data["users"]]
+
+    assert found("ZYXWV") == [username]  # signed in: in the projection and the index
+    cognito.admin_update_user_attributes(
+        UserPoolId=stack.user_pool_id,
+        Username=username,
+        UserAttributes=[{"Name": "name", "Value": "Quentin Vwxyz"}, {"Name": "phone_number", "Value": "+15550199"}],
+    )
+    assert admin.call("POST", "/api/admin/external-users/sync").status_code == 200
+    assert found("zyxwv") == []
+    assert found("vwxyz") == [username]
+    assert found("1 555 0199") == [username]
+
+    assert admin.call("DELETE", f"/api/admin/external-users/{username}").status_code == 204
+    assert found("vwxyz") == []
+    assert _search_entries(username) == []
 
 
 @pytest.mark.parametrize(

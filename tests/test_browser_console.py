@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import SCREENSHOTS, MiB
+from conftest import SCREENSHOTS, MiB, shared_file
 
 from chalicelib import clock
 
@@ -52,9 +52,28 @@ def _expect():
     return expect
 
 
-def _loaded(image) -> None:
-    """Wait until an <img> has really loaded (its box is there before its bytes are)."""
-    image.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+def _drawn(code) -> list[str]:
+    """Wait until the page has drawn a QR code into an <svg>; its dark modules, row by row ("0"/"1")."""
+    code.page.wait_for_function("svg => svg.dataset.qrModules", arg=code.element_handle())
+    count = int(code.get_attribute("data-qr-modules"))
+    quiet = (int(code.get_attribute("viewBox").split()[2]) - count) // 2
+    moves = re.findall(r"M(\d+) (\d+)h1", code.locator("path").get_attribute("d"))
+    dark = {(int(x) - quiet, int(y) - quiet) for x, y in moves}
+    return ["".join("1" if (column, row) in dark else "0" for column in range(count)) for row in range(count)]
+
+
+def _encodes(drawn: list[str], url: str) -> bool:
+    """Whether a drawn code is the QR code of `url` (byte mode, error correction M), in one of the
+    eight masks the standard allows: what the server prints for it, module for module."""
+    import qrcode
+
+    for mask in range(8):
+        code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0, mask_pattern=mask)
+        code.add_data(url, optimize=0)
+        code.make(fit=True)
+        if ["".join("1" if dark else "0" for dark in row) for row in code.get_matrix()] == drawn:
+            return True
+    return False
 
 
 def _browser_today(page) -> date:
@@ -94,8 +113,9 @@ def _create_link(page, *, quick: str, allow_upload: bool = False, people: str = 
         _shot(page, shot, full_page=False)
     dialog.get_by_role("button", name="Create link").click()
     created = page.get_by_role("dialog").filter(has_text="Link created")
-    _loaded(created.get_by_role("img", name="QR code of the new link"))
-    url = created.get_by_label("Link").input_value()
+    drawn = _drawn(created.get_by_role("img", name="QR code of the new link"))
+    url = created.get_by_label("Link", exact=True).input_value()
+    assert _encodes(drawn, url)
     if shot:
         _shot(page, shot.replace(".png", "-created.png"), full_page=False)
     created.get_by_role("button", name="Done").click()
@@ -148,8 +168,7 @@ def test_a_member_shares_a_file_and_a_folder_from_the_console(console, recipient
 
     # The row, column by column.
     row = page.locator("tr.link-row", has=page.locator(f'input[value="{url}"]'))
-    qr = row.get_by_role("img", name="QR code of the link")
-    _loaded(qr)
+    assert _encodes(_drawn(row.get_by_role("img", name="QR code of the link")), url)
     assert row.get_by_role("textbox", name=f"Link {token[:8]}").input_value() == url
     expect(row.locator("td[data-label=Upload]")).to_have_text("Allowed")
     expect(row.locator("td[data-label='Require login']")).to_have_text("No")
@@ -164,7 +183,7 @@ def test_a_member_shares_a_file_and_a_folder_from_the_console(console, recipient
     expect(second.locator("td[data-label='Require login']")).to_contain_text("Yes")
     expect(second.locator("td[data-label='Require login']")).to_contain_text("olivia@partner.example")
     expect(second.get_by_text("Works for anyone")).to_have_count(0)
-    _loaded(second.get_by_role("img", name="QR code of the link"))
+    assert _encodes(_drawn(second.get_by_role("img", name="QR code of the link")), partners_only)
     _shot(page, "console-links.png")
 
     # Copy the link; enlarge its QR code and download it as PNG.
@@ -173,7 +192,7 @@ def test_a_member_shares_a_file_and_a_folder_from_the_console(console, recipient
     assert page.evaluate("navigator.clipboard.readText()") == url
     row.get_by_role("button", name=re.compile("Enlarge the QR code")).click()
     enlarged = page.get_by_role("dialog", name="Scan to open the link")
-    _loaded(enlarged.get_by_role("img"))
+    assert _encodes(_drawn(enlarged.get_by_role("img")), url)
     _shot(page, "console-qr.png", full_page=False)
     with page.expect_download() as png:
         enlarged.get_by_role("link", name="PNG").click()
@@ -244,6 +263,30 @@ def test_a_member_shares_a_file_and_a_folder_from_the_console(console, recipient
 
 
 _KINDS = ("Link revoked", "Downloaded", "Link opened", "Link created", "File uploaded")
+
+
+def test_the_links_tab_is_one_request_however_many_links_it_lists(console, served, member):
+    expect = _expect()
+    file, first = shared_file(member, name="Many links.txt")
+    more = [member.call("POST", f"/api/files/{file['file_id']}/links", {}).data["link"] for _ in range(19)]
+    tokens = [first["token"]] + [link["token"] for link in more]
+    page = console
+    page.goto("/console")
+    _sign_in(page)
+    page.wait_for_url(f"{served}/console")
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+
+    tab = f"{served}/console/items/{file['file_id']}?tab=links"
+    page.goto(tab)
+    expect(page.get_by_role("img", name="QR code of the link")).to_have_count(20)
+    for url in (f"{served}/s/{token}" for token in (tokens[0], tokens[9], tokens[-1])):
+        row = page.locator("tr.link-row", has=page.locator(f'input[value="{url}"]'))
+        assert _encodes(_drawn(row.get_by_role("img", name="QR code of the link")), url)
+    page.wait_for_load_state("networkidle")
+
+    # Besides its stylesheet and scripts (the same for every page), the tab is the page alone.
+    assert [url for url in asked if "/static/" not in url] == [tab]
 
 
 def test_the_link_dialog_checks_options_before_sending(console, served):
@@ -393,7 +436,7 @@ def test_the_console_works_on_a_phone(chromium, served, member):
         page.get_by_role("link", name="External links").click()
         _create_link(page, quick="1 day")
         qr = page.locator("tr.link-row").first.get_by_role("img", name="QR code of the link")
-        _loaded(qr)
+        _drawn(qr)
         assert qr.bounding_box()["width"] >= 180  # big enough to scan from the phone's screen
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.locator("tr.link-row").first.evaluate("row => row.scrollIntoView()")

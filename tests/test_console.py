@@ -117,8 +117,10 @@ def test_the_links_tab_shows_each_link_with_qr_options_and_downloads(member, ano
     for column in ("QR", "Link", "Upload", "Require login", "Valid until", "Downloads"):
         assert f'<th scope="col">{column}</th>' in html
     for link in (open_link, restricted):
-        assert f'src="{link["qr_svg"]}"' in html and f'value="{link["url"]}"' in html
-        assert f'href="{link["qr_png"]}" download' in html
+        # The page draws each QR code from the URL itself; PNG and SVG downloads are for print.
+        assert f'data-qr-draw="{link["url"]}"' in html and f'value="{link["url"]}"' in html
+        assert f'href="{link["qr_png"]}" download' in html and f'href="{link["qr_svg"]}" download' in html
+        assert f'src="{link["qr_svg"]}"' not in html
         assert f'data-revoke="{link["token"]}"' in html
     rows = html.split('<tr class="link-row')
     newest, older = rows[1], rows[2]

@@ -44,9 +44,8 @@ def _offline_env() -> dict[str, str]:
 def packaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Output dir of `chalice package --stage prod --merge-template infra/resources.json`.
 
-    Holds sam.json and deployment.zip (app.py, chalicelib/, and vendor/ plus the
-    dependencies at the zip root); with `automatic_layer` the dependencies go to
-    layer-deployment.zip instead.
+    Holds sam.json, deployment.zip (app.py, chalicelib/, chalice itself and, put there by
+    infra/precompile.py, templates/) and layer-deployment.zip (the dependencies).
     """
     out = tmp_path_factory.mktemp("package") / "out"
     command = [
@@ -61,7 +60,8 @@ def packaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = subprocess.run(command, cwd=ROOT, env=_offline_env(), capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"chalice package failed:\n{result.stdout}\n{result.stderr}"
     # What `make package` ships: the same zip with bytecode.
-    subprocess.run([sys.executable, str(ROOT / "infra" / "precompile.py"), str(out / "deployment.zip")], check=True)
+    zips = [str(out / "deployment.zip"), str(out / "layer-deployment.zip")]
+    subprocess.run([sys.executable, str(ROOT / "infra" / "precompile.py"), *zips], check=True)
     return out
 
 
@@ -104,17 +104,23 @@ def test_cfn_lint_passes_on_the_merged_template(packaged: Path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_package_holds_the_deployment_zip(packaged: Path, resources: dict[str, Any]):
+def test_package_holds_the_app_and_a_layer_of_dependencies(packaged: Path, resources: dict[str, Any]):
     handler = _props(resources, "APIHandler")
 
     assert handler["CodeUri"] == "./deployment.zip"
     with zipfile.ZipFile(packaged / "deployment.zip") as package:
         names = set(package.namelist())
-    assert {"app.py", "chalicelib/__init__.py", "chalicelib/config.py"} <= names
-    if "ManagedLayer" in resources:  # with `automatic_layer`, the dependencies ship as a layer
-        assert _props(resources, "ManagedLayer")["ContentUri"] == "./layer-deployment.zip"
-        assert (packaged / "layer-deployment.zip").is_file()
-        assert {"Ref": "ManagedLayer"} in handler["Layers"]
+    assert {"app.py", "chalicelib/__init__.py", "chalicelib/config.py", "templates/landing.html"} <= names
+    assert not [name for name in names if name.startswith(("boto3/", "botocore/", "jinja2/"))]
+    # A change of the code deploys this zip alone; the layer's bytes stay the same.
+    assert (packaged / "deployment.zip").stat().st_size <= 1_000_000
+    assert _props(resources, "ManagedLayer")["ContentUri"] == "./layer-deployment.zip"
+    assert {"Ref": "ManagedLayer"} in handler["Layers"]
+    with zipfile.ZipFile(packaged / "layer-deployment.zip") as layer:
+        layer_names = set(layer.namelist())
+    site_packages = f"python/lib/python{sys.version_info.major}.{sys.version_info.minor}/site-packages"
+    assert f"{site_packages}/pynamodb/__init__.py" in layer_names
+    assert not [name for name in layer_names if "/templates/" in name]
 
 
 def test_deploy_finds_every_artifact_and_the_package_holds_no_deploy_tooling(packaged: Path, template: dict[str, Any]):
@@ -644,13 +650,26 @@ print(pages.static_file("handover.css")[1])
 
 
 def test_landing_page_renders_from_the_unzipped_package_alone(packaged: Path, tmp_path: Path) -> None:
-    # Lambda imports from a read-only /var/task holding only the zip: no repo, no venv.
+    # Lambda imports from a read-only /var/task holding only the zip, and the layer in /opt:
+    # no repo, no venv.
+    task, opt = tmp_path / "task", tmp_path / "opt"
     with zipfile.ZipFile(packaged / "deployment.zip") as archive:
-        archive.extractall(tmp_path)
-    env = {"PATH": os.environ["PATH"], "PYTHONDONTWRITEBYTECODE": "1", "HANDOVER_STAGE": STAGE, "AWS_REGION": REGION}
+        archive.extractall(task)
+    with zipfile.ZipFile(packaged / "layer-deployment.zip") as archive:
+        archive.extractall(opt)
+    site_packages = (
+        opt / "python" / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": str(site_packages),
+        "HANDOVER_STAGE": STAGE,
+        "AWS_REGION": REGION,
+    }
     result = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", _RENDER_FROM_PACKAGE],
-        cwd=tmp_path,
+        [sys.executable, "-S", "-s", "-c", _RENDER_FROM_PACKAGE],
+        cwd=task,
         env=env,
         capture_output=True,
         text=True,
@@ -671,6 +690,20 @@ def test_the_package_carries_bytecode_python_uses_as_it_is(packaged: Path) -> No
     assert f"__pycache__/app.{sys.implementation.cache_tag}.pyc" in names
     # Flags 0b01: hash-based and unchecked, so the 1980 dates inside the zip do not matter.
     assert int.from_bytes(header[4:8], "little") == 0b01
+    with zipfile.ZipFile(packaged / "layer-deployment.zip") as layer:  # the layer too: /opt is read-only
+        site_packages = f"python/lib/python{sys.version_info.major}.{sys.version_info.minor}/site-packages"
+        assert f"{site_packages}/pynamodb/__pycache__/models.{sys.implementation.cache_tag}.pyc" in layer.namelist()
+
+
+def test_an_unchanged_layer_finishes_to_the_same_bytes(packaged: Path, tmp_path: Path) -> None:
+    # So `aws cloudformation package` finds it already uploaded, and a code change deploys the app alone.
+    copies = [tmp_path / "one" / "layer-deployment.zip", tmp_path / "two" / "layer-deployment.zip"]
+    for copy in copies:
+        copy.parent.mkdir()
+        copy.write_bytes((packaged / "layer-deployment.zip").read_bytes())
+        subprocess.run([sys.executable, str(ROOT / "infra" / "precompile.py"), str(copy)], check=True)
+
+    assert copies[0].read_bytes() == copies[1].read_bytes()
 
 
 def test_the_local_login_stand_in_is_not_part_of_a_deployed_api(template: dict[str, Any]) -> None:

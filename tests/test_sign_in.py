@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import UTC, datetime, timedelta
 from html import unescape
@@ -238,3 +239,48 @@ def test_every_refusal_and_granted_access_is_audited_with_who(served, stack, mem
     assert ("access_refused", "email:pete@elsewhere.example") in events
     assert ("access_granted", "email:olga@partner.example") in events
     assert ("link_opened", "email:olga@partner.example") in events
+
+
+@contextlib.contextmanager
+def cognito_calls():
+    """The Cognito operations the app sends meanwhile (it runs in this process)."""
+    import botocore.endpoint
+
+    seen: list[str] = []
+    send = botocore.endpoint.Endpoint._send
+
+    def spy(endpoint, request):
+        target = request.headers.get("X-Amz-Target", b"").decode()
+        if target.startswith("AWSCognitoIdentityProviderService."):
+            seen.append(target.rpartition(".")[2])
+        return send(endpoint, request)
+
+    botocore.endpoint.Endpoint._send = spy
+    try:
+        yield seen
+    finally:
+        botocore.endpoint.Endpoint._send = send
+
+
+def test_a_public_link_names_a_signed_in_visitor_without_asking_cognito(served, stack, member, browser):
+    signed_in(stack, "gina@partner.example", groups=())
+    sign_in_through_pages(browser, f"{served}/portal", "gina@partner.example")
+    data = b"for anyone"
+    _, public = shared_file(member, data)
+    _, restricted = shared_file(member, data, recipients=["gina@partner.example"])
+
+    with cognito_calls() as public_calls:
+        page = browser.get(f"{served}/s/{public['token']}")
+        download = browser.get(f"{served}/s/{public['token']}/download")
+    with cognito_calls() as restricted_calls:
+        restricted_page = browser.get(f"{served}/s/{restricted['token']}")
+
+    assert page.status_code == 200
+    assert "Signed in as <strong>gina@partner.example</strong>" in page.text
+    assert download.content == data
+    assert public_calls == []
+    # A link for named people asks Cognito who the visitor is now.
+    assert restricted_page.status_code == 200
+    assert "AdminGetUser" in restricted_calls
+    events = member.call("GET", f"/api/files/{public['file_id']}/events").data["events"]
+    assert {e["kind"]: e["who"] for e in events}["link_downloaded"] == "email:gina@partner.example"

@@ -115,7 +115,7 @@ if (dialog) {
   function showCreated(link) {
     form.hidden = true;
     created.hidden = false;
-    created.querySelector("[data-created-qr]").src = link.qr_svg;
+    window.handoverQr.draw(created.querySelector("[data-created-qr]"), link.url);
     created.querySelector("[data-created-url]").value = link.url;
     created.querySelector("[data-created-copy]").dataset.copy = link.url;
     const until = link.valid_until
