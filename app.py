@@ -8,7 +8,6 @@ from chalice import Chalice, Response
 
 from chalicelib import auth, models, web
 from chalicelib.config import get_settings
-from chalicelib.errors import LoginRequired
 from chalicelib.lazy import on_first_use
 
 # Every request passes through web (and reads its caller through auth and models); the rest loads
@@ -20,7 +19,6 @@ collaborators = on_first_use("collaborators")
 console = on_first_use("console")
 directory = on_first_use("directory")
 files = on_first_use("files")
-folder_links = on_first_use("folder_links")
 groups = on_first_use("groups")
 links = on_first_use("links")
 login = on_first_use("login")
@@ -29,6 +27,7 @@ pages = on_first_use("pages")
 paging = on_first_use("paging")
 people = on_first_use("people")
 qr = on_first_use("qr")
+recipients = on_first_use("recipients")
 uploads = on_first_use("uploads")
 urls = on_first_use("urls")
 versions = on_first_use("versions")
@@ -348,59 +347,38 @@ def openapi_document() -> Response:
 
 @app.route("/s/{token}", methods=["GET"])
 def landing(token: str) -> Response:
-    call = _call()
-    link = links.visit(token, call)
-    if link.target.kind == "folder":
-        folder, trail, items = folder_links.folder_view(link, call.query("folder"))
-        return web.html_response(pages.folder(link, token, call.site, call.shown(), folder, trail, items))
-    return web.html_response(pages.landing(link, token, call.site, call.shown()))
+    return web.html_response(recipients.link_page(token, _call()))
 
 
 @app.route("/s/{token}/download", methods=["GET"])
 def download(token: str) -> Response:
-    call = _call()
-    link = links.open_link(token, call.actor)
-    return web.redirect(links.download_url(link, call))
+    return web.redirect(recipients.download(token, _call()))
 
 
 @app.route("/s/{token}/files/{file_id}/download", methods=["GET"])
 def download_from_folder(token: str, file_id: str) -> Response:
-    call = _call()
-    link = links.open_link(token, call.actor)
-    return web.redirect(folder_links.folder_file_url(link, file_id, call))
+    return web.redirect(recipients.folder_download(token, file_id, _call()))
 
 
 @app.route("/portal", methods=["GET"])
 def portal() -> Response:
-    call = _call()
-    if call.viewer is None:
-        raise LoginRequired("Sign in to see what was shared with you.")
-    released, folders = links.released_to(call.viewer.person), collaborators.folders_of(call.viewer.person)
-    return web.html_response(pages.portal(call.viewer, released, folders, call.site))
+    return web.html_response(recipients.portal(_call()))
 
 
 @app.route("/join/{token}", methods=["GET"])
 def join(token: str) -> Response:
-    call = _call()
-    outcome, folder = collaborators.accept(token, call.person, call.actor)
-    if outcome == "joined":
-        return web.redirect(urls.url_for(call.site, "portal_folder", folder_id=folder.file_id))
-    return web.html_response(pages.join_requested(call.viewer, folder, call.site))
+    answer = recipients.join(token, _call())
+    return web.redirect(answer.location) if isinstance(answer, recipients.Redirect) else web.html_response(answer)
 
 
 @app.route("/portal/folders/{folder_id}", methods=["GET"])
 def portal_folder(folder_id: str) -> Response:
-    call = _call()
-    shared, shown = collaborators.folder_for(call.person, folder_id, call.query("folder"))
-    role = collaborators.role_in(call.person, folder_id)
-    items = files.children(shown)
-    return web.html_response(pages.portal_folder(call.viewer, shared, shown, items, role, call.site))
+    return web.html_response(recipients.collaborator_folder(folder_id, _call()))
 
 
 @app.route("/portal/folders/{folder_id}/files/{file_id}/download", methods=["GET"])
 def portal_download(folder_id: str, file_id: str) -> Response:
-    call = _call()
-    return web.redirect(collaborators.download_url(call.person, folder_id, file_id, call.actor))
+    return web.redirect(recipients.collaborator_download(folder_id, file_id, _call()))
 
 
 @app.route("/admin", methods=["GET"])

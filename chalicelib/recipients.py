@@ -1,0 +1,71 @@
+"""What people outside the team see and take: a link's page and downloads, their portal, and
+the folders they work on; one call per route.
+
+Someone is read from Cognito only when a link or folder needs to know who they are (see
+web.Call): a public link's page and download ask nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from chalicelib import collaborators, files, folder_links, links, pages, urls
+from chalicelib.errors import LoginRequired
+
+if TYPE_CHECKING:
+    from chalicelib.web import Call
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """An answer that sends the browser elsewhere."""
+
+    location: str
+
+
+def link_page(token: str, visitor: Call) -> str:
+    """A link's page: the file and its Download button, or the shared folder (or one below it)."""
+    link = links.visit(token, visitor)
+    if link.target.kind == "folder":
+        folder, trail, items = folder_links.folder_view(link, visitor.query("folder"))
+        return pages.folder(link, token, visitor.site, visitor.shown(), folder, trail, items)
+    return pages.landing(link, token, visitor.site, visitor.shown())
+
+
+def download(token: str, visitor: Call) -> str:
+    """A presigned GET of the file a link shares."""
+    return links.download_url(links.open_link(token, visitor.actor), visitor)
+
+
+def folder_download(token: str, file_id: str, visitor: Call) -> str:
+    """A presigned GET of a file below the folder a link shares."""
+    return folder_links.folder_file_url(links.open_link(token, visitor.actor), file_id, visitor)
+
+
+def portal(visitor: Call) -> str:
+    """Everything released to a signed-in person, and the folders they work on."""
+    if visitor.viewer is None:
+        raise LoginRequired("Sign in to see what was shared with you.")
+    person = visitor.viewer.person
+    return pages.portal(visitor.viewer, links.released_to(person), collaborators.folders_of(person), visitor.site)
+
+
+def join(token: str, visitor: Call) -> str | Redirect:
+    """An invitation or join link: into the folder at once, or a page saying the owner was asked."""
+    outcome, folder = collaborators.accept(token, visitor.person, visitor.actor)
+    if outcome == "joined":
+        return Redirect(urls.url_for(visitor.site, "portal_folder", folder_id=folder.file_id))
+    return pages.join_requested(visitor.viewer, folder, visitor.site)
+
+
+def collaborator_folder(folder_id: str, visitor: Call) -> str:
+    """A folder someone works on (or a folder inside it), with a way to add files if their role allows."""
+    shared, shown = collaborators.folder_for(visitor.person, folder_id, visitor.query("folder"))
+    role = collaborators.role_in(visitor.person, folder_id)
+    return pages.portal_folder(visitor.viewer, shared, shown, files.children(shown), role, visitor.site)
+
+
+def collaborator_download(folder_id: str, file_id: str, visitor: Call) -> str:
+    """A presigned GET of a file in a folder someone works on."""
+    return collaborators.download_url(visitor.person, folder_id, file_id, visitor.actor)
