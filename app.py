@@ -14,7 +14,6 @@ from chalicelib.lazy import on_first_use
 # with the first route that uses it.
 admin_pages = on_first_use("admin_pages")
 audit = on_first_use("audit")
-bodies = on_first_use("bodies")
 collaborators = on_first_use("collaborators")
 console = on_first_use("console")
 directory = on_first_use("directory")
@@ -28,6 +27,7 @@ paging = on_first_use("paging")
 people = on_first_use("people")
 qr = on_first_use("qr")
 recipients = on_first_use("recipients")
+shapes = on_first_use("shapes")
 uploads = on_first_use("uploads")
 urls = on_first_use("urls")
 versions = on_first_use("versions")
@@ -62,7 +62,7 @@ def _admin() -> web.Call:
 @app.route("/api/files", methods=["POST"])
 def create_file() -> Response:
     call = _member()
-    record, upload = files.create_file(call.member.sub, bodies.new_file(call.body))
+    record, upload = files.create_file(call.member.sub, shapes.decode(call.body, shapes.NewFile))
     return web.json_response({"file": files.describe(record), "upload": upload}, 201)
 
 
@@ -83,14 +83,14 @@ def get_file(file_id: str) -> Response:
 @app.route("/api/files/{file_id}", methods=["PATCH"])
 def rename_file(file_id: str) -> Response:
     call = _member()
-    record = files.rename(call.member.sub, file_id, bodies.new_name(call.body), call.actor)
+    record = files.rename(call.member.sub, file_id, shapes.decode(call.body, shapes.NewName).name, call.actor)
     return web.json_response({"file": files.describe(record)})
 
 
 @app.route("/api/folders", methods=["POST"])
 def create_folder() -> Response:
     call = _member()
-    folder = files.create_folder(call.member.sub, bodies.new_folder(call.body), call.actor)
+    folder = files.create_folder(call.member.sub, shapes.decode(call.body, shapes.NewFolder), call.actor)
     return web.json_response({"file": files.describe(folder)}, 201)
 
 
@@ -151,7 +151,7 @@ def download_version(file_id: str, version_id: str) -> Response:
 @app.route("/api/files/{file_id}/links", methods=["POST"])
 def create_link(file_id: str) -> Response:
     call = _member()
-    options = bodies.new_link(call.body)
+    options = shapes.decode(call.body, shapes.NewLink)
     link = links.create_link(files.owned_file(call.member.sub, file_id), options, call.actor)
     return web.json_response({"link": links.describe(link, call.site)}, 201)
 
@@ -166,7 +166,7 @@ def list_links(file_id: str) -> Response:
 @app.route("/api/links/{token}", methods=["PATCH"])
 def change_link(token: str) -> Response:
     call = _member()
-    change = bodies.link_change(call.body)
+    change = shapes.decode(call.body, shapes.LinkChange)
     link = links.change_link(links.owned_link(call.member.sub, token), change, call.actor)
     return web.json_response({"link": links.describe(link, call.site)})
 
@@ -206,22 +206,24 @@ def list_collaborators(file_id: str) -> Response:
 @app.route("/api/files/{file_id}/collaborators", methods=["POST"])
 def invite_collaborator(file_id: str) -> Response:
     call = _member()
-    email, role = bodies.invitation(call.body)
-    invitation = collaborators.invite(call.member.sub, file_id, email, role, call.actor)
+    body = shapes.decode(call.body, shapes.NewInvitation)
+    invitation = collaborators.invite(call.member.sub, file_id, body.email, body.role, call.actor)
     return web.json_response({"invitation": collaborators.describe_invitation(invitation, call.site)}, 201)
 
 
 @app.route("/api/files/{file_id}/join-link", methods=["POST"])
 def create_join_link(file_id: str) -> Response:
     call = _member()
-    invitation = collaborators.join_link(call.member.sub, file_id, bodies.join_link(call.body), call.actor)
+    invitation = collaborators.join_link(
+        call.member.sub, file_id, shapes.decode(call.body, shapes.NewJoinLink, empty=True).role, call.actor
+    )
     return web.json_response({"join_link": collaborators.describe_invitation(invitation, call.site)}, 201)
 
 
 @app.route("/api/files/{file_id}/requests/{request_id}", methods=["POST"])
 def answer_join_request(file_id: str, request_id: str) -> Response:
     call = _member()
-    approve = bodies.decision(call.body)
+    approve = shapes.decode(call.body, shapes.Decision).approve
     collaborators.decide(call.member.sub, file_id, unquote(request_id), approve, call.actor)
     return web.json_response(collaborators.of_folder(call.member.sub, file_id))
 
@@ -240,7 +242,7 @@ def remove_collaborator(file_id: str, person: str) -> Response:
 @app.route("/api/admin/external-users", methods=["GET"])
 def list_external_users() -> Response:
     call = _admin()
-    found, cursor = people.list_external(bodies.people_query(call.request.query_params or {}))
+    found, cursor = people.list_external(shapes.people_query(call.request.query_params or {}))
     return web.json_response({"users": [people.describe(p) for p in found], "next_cursor": cursor})
 
 
@@ -260,7 +262,7 @@ def delete_external_user(username: str) -> Response:
 @app.route("/api/admin/external-users/delete", methods=["POST"])
 def delete_external_users() -> Response:
     call = _admin()
-    return web.json_response(people.delete_many(bodies.usernames(call.body), call.actor))
+    return web.json_response(people.delete_many(shapes.decode(call.body, shapes.Usernames).usernames, call.actor))
 
 
 # --- Admin API: collaborators -----------------------------------------------------------
@@ -307,13 +309,13 @@ def list_groups() -> Response:
 @app.route("/api/admin/groups", methods=["POST"])
 def create_group() -> Response:
     call = _admin()
-    return web.json_response({"group": groups.create(bodies.new_group(call.body), call.actor)}, 201)
+    return web.json_response({"group": groups.create(shapes.decode(call.body, shapes.NewGroup).name, call.actor)}, 201)
 
 
 @app.route("/api/admin/groups/{name}", methods=["PATCH"])
 def rename_group(name: str) -> Response:
     call = _admin()
-    return web.json_response({"group": groups.rename(name, bodies.new_group(call.body), call.actor)})
+    return web.json_response({"group": groups.rename(name, shapes.decode(call.body, shapes.NewGroup).name, call.actor)})
 
 
 @app.route("/api/admin/groups/{name}", methods=["DELETE"])
@@ -326,7 +328,7 @@ def delete_group(name: str) -> Response:
 @app.route("/api/admin/groups/{name}/people", methods=["POST"])
 def add_to_group(name: str) -> Response:
     call = _admin()
-    groups.add_person(name, bodies.person_ref(call.body), call.actor)
+    groups.add_person(name, shapes.decode(call.body, shapes.PersonRef).person, call.actor)
     return Response(body="", status_code=204)
 
 

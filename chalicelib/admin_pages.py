@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from chalicelib import bodies, collaborators, directory, pages, people
+from chalicelib import collaborators, directory, pages, people, shapes
 from chalicelib.auth import Caller
 
 TABS = ("people", "collaborators", "groups")
@@ -17,7 +17,7 @@ def render(viewer: Caller, params: dict[str, str], site: str) -> str:
         tab = "people"
     context: dict[str, Any] = {"site": site, "viewer": viewer, "tab": tab, "params": params}
     if tab == "people":
-        query = bodies.people_query(params)
+        query = shapes.people_query(params)
         found, cursor = people.list_external(query)
         kept = {k: v for k, v in params.items() if k not in ("cursor", "tab") and v}
         context.update(

@@ -6,11 +6,11 @@ deleted account), so access decisions never rest on what a token said at sign-in
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from chalicelib.aws import cognito
 from chalicelib.config import get_settings
+from chalicelib.names import normalise_email
 
 MEMBERS = "members"
 ADMINS = "admins"
@@ -30,11 +30,6 @@ class Person:
     @property
     def label(self) -> str:
         return self.email or self.username
-
-
-def normalise_email(address: str) -> str:
-    """The form emails are compared in: NFKC, trimmed, lower-case."""
-    return unicodedata.normalize("NFKC", address).strip().lower()
 
 
 def attributes_of(user: dict) -> dict[str, str]:

@@ -13,9 +13,9 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib import audit, clock, links, paging, storage, versions
 from chalicelib.audit import Actor
-from chalicelib.bodies import NewFile, NewFolder
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.models import FileRecord, VersionRecord, condition_failed, get_or_none, transaction
+from chalicelib.shapes import NewFile, NewFolder
 
 _FILE_ID = re.compile(r"^[0-9a-f]{32}\Z")
 _MAX_DEPTH = 32  # folders within folders

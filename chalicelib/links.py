@@ -10,7 +10,6 @@ from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
 from chalicelib import audit, clock, directory, storage, throttle, tokens, urls
 from chalicelib.audit import Actor
-from chalicelib.bodies import LinkChange, NewLink
 from chalicelib.config import get_settings
 from chalicelib.directory import Person
 from chalicelib.errors import BadRequest, Conflict, Gone, LoginRequired, NotAllowed, NotFound
@@ -23,6 +22,7 @@ from chalicelib.models import (
     get_or_none,
     transaction,
 )
+from chalicelib.shapes import LinkChange, NewLink
 
 
 class Visiting(Protocol):
@@ -91,7 +91,7 @@ def create_link(file: FileRecord, options: NewLink, actor: Actor) -> LinkRecord:
         owner=file.owner,
         created_at=now,
         updated_at=now,
-        valid_until=options.valid_until,
+        valid_until=options.until,
         allow_upload=options.allow_upload,
         require_login=options.require_login,
         recipients=list(options.recipients),

@@ -47,3 +47,8 @@ def clean(value: object, field: str = "name", max_length: int = MAX_LENGTH) -> s
     if len(name) > max_length:
         raise BadRequest(f"{field} must be at most {max_length} characters.", "invalid_name")
     return name
+
+
+def normalise_email(address: str) -> str:
+    """The form emails are compared in: NFKC, trimmed, lower-case."""
+    return unicodedata.normalize("NFKC", address).strip().lower()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import paging
-from chalicelib.config import get_settings
+from chalicelib import paging, shapes
 
 Json = dict[str, Any]
 
-# The codes each request body or query can be refused with (bodies.py, paging.py).
+# The codes each request body or query can be refused with (shapes.py, paging.py).
 _BODY_CODES = ("invalid_json", "missing_field", "unknown_field", "invalid_field")
 _VALID_UNTIL_CODES = ("invalid_valid_until", "valid_until_in_past", "valid_until_too_far")
 _NEW_FILE_CODES = _BODY_CODES + ("invalid_name", "invalid_size", "file_too_large", "invalid_content_type")
@@ -460,7 +459,7 @@ def _paths() -> Json:
                 },
                 body="Usernames",
                 errors={
-                    "BadRequest": ("invalid_json", "unknown_field", "invalid_usernames"),
+                    "BadRequest": ("invalid_json", "missing_field", "unknown_field", "invalid_usernames"),
                     "Forbidden": _ADMIN_CODES,
                 },
             ),
@@ -778,18 +777,9 @@ def _paths() -> Json:
 
 
 def _schemas() -> Json:
-    settings = get_settings()
-    valid_until_rule = (
-        "An ISO-8601 date (2026-12-31, meaning the end of that day, UTC) or time (2026-12-31T18:00:00Z; "
-        f"without an offset it is UTC), in the future and at most {settings.max_link_days} days away; "
-        "null means the link works until it is revoked."
-    )
-    link_options = {
-        "valid_until": {"type": ["string", "null"], "description": valid_until_rule},
-        "allow_upload": {"type": "boolean", "description": "Whether the recipient may upload a new version."},
-        "require_login": {"type": "boolean", "description": "Whether the recipient must sign in to download."},
-    }
+    """The shapes' own components, and those of answers not declared as shapes."""
     return {
+        **shapes.components(),
         "File": _object(
             {
                 "file_id": {"type": "string"},
@@ -911,32 +901,6 @@ def _schemas() -> Json:
                 "updated_at": _moment("When it last changed."),
             }
         ),
-        "NewFile": _object(
-            {
-                "name": {
-                    "type": "string",
-                    "minLength": 1,
-                    "maxLength": 255,
-                    "description": "The file's name, without control characters; surrounding spaces are dropped.",
-                },
-                "size": {"type": "integer", "minimum": 1, "maximum": settings.max_file_size, "description": "Bytes."},
-                "content_type": {
-                    "type": ["string", "null"],
-                    "maxLength": 200,
-                    "default": "application/octet-stream",
-                    "description": "A media type such as text/plain.",
-                },
-                "folder_id": _FOLDER_FIELD,
-            },
-            required=("name", "size"),
-            additionalProperties=False,
-        ),
-        "NewFolder": _object(
-            {"name": {"type": "string", "minLength": 1, "maxLength": 255}, "folder_id": _FOLDER_FIELD},
-            required=("name",),
-            additionalProperties=False,
-        ),
-        "NewName": _object({"name": {"type": "string", "minLength": 1, "maxLength": 255}}, additionalProperties=False),
         "Event": _object(
             {
                 "at": _moment("When it happened."),
@@ -947,32 +911,6 @@ def _schemas() -> Json:
                 "link": {"type": ["string", "null"], "description": "The first characters of the link's token."},
                 "detail": {"type": "object"},
             }
-        ),
-        "NewLink": _object(
-            {
-                **link_options,
-                "recipients": {
-                    "type": "array",
-                    "items": {"type": "string", "format": "email"},
-                    "description": "Release the link only to these people (verified emails); implies login.",
-                },
-                "groups": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "description": "Release the link only to members of these groups; implies login.",
-                },
-                "allow_upload": {**link_options["allow_upload"], "default": False},
-                "require_login": {**link_options["require_login"], "default": False},
-            },
-            required=(),
-            additionalProperties=False,
-        ),
-        "LinkChange": _object(
-            link_options,
-            required=(),
-            additionalProperties=False,
-            minProperties=1,
-            description="Only the fields named change.",
         ),
         "ExternalUser": _object(
             {
@@ -994,13 +932,6 @@ def _schemas() -> Json:
                 },
             }
         ),
-        "NewGroup": _object(
-            {"name": {"type": "string", "pattern": "^[A-Za-z0-9][\\w.-]{0,63}$"}}, additionalProperties=False
-        ),
-        "PersonRef": _object(
-            {"person": {"type": "string", "description": "An email address or a Cognito username."}},
-            additionalProperties=False,
-        ),
         "Collaborator": _object(
             {
                 "person": {"type": "string", "description": "email:<address> or group:<name>."},
@@ -1021,15 +952,6 @@ def _schemas() -> Json:
                 "expires_at": _moment("When it stops working."),
             }
         ),
-        "NewInvitation": _object(
-            {"email": {"type": "string", "format": "email"}, "role": {"enum": ["view", "upload"], "default": "view"}},
-            required=("email",),
-            additionalProperties=False,
-        ),
-        "NewJoinLink": _object(
-            {"role": {"enum": ["view", "upload"], "default": "view"}}, required=(), additionalProperties=False
-        ),
-        "Decision": _object({"approve": {"type": "boolean"}}, additionalProperties=False),
         "ExternalCollaborator": _object(
             {
                 "username": _TEXT,
@@ -1040,10 +962,6 @@ def _schemas() -> Json:
         ),
         "CollaboratedFolder": _object(
             {"folder_id": _TEXT, "name": {"type": ["string", "null"]}, "role": {"enum": ["view", "upload"]}}
-        ),
-        "Usernames": _object(
-            {"usernames": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 100}},
-            additionalProperties=False,
         ),
         "Error": _object(
             {"error": _object({"code": {"type": "string"}, "message": {"type": "string"}})},

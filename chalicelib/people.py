@@ -16,11 +16,11 @@ from pynamodb.expressions.condition import Condition
 from chalicelib import audit, clock, collaborators, links, paging, search
 from chalicelib.audit import Actor
 from chalicelib.aws import cognito
-from chalicelib.bodies import PeopleQuery
 from chalicelib.config import get_settings
 from chalicelib.directory import ADMINS, MEMBERS, Person, attributes_of, normalise_email
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.models import PersonRecord, get_or_none
+from chalicelib.shapes import PeopleQuery
 
 EXTERNAL = "external"
 NEVER = "0"  # last_login_key of someone who never signed in: sorts before any ISO time

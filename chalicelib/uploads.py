@@ -29,7 +29,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib import audit, bodies, clock, files, links, storage, tokens, versions
+from chalicelib import audit, clock, files, links, shapes, storage, tokens, versions
 from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.directory import Person
@@ -77,7 +77,7 @@ def through_link(token: str, person: Person | None, actor: Actor) -> Inbox:
 def start(inbox: Inbox, raw_body: bytes | None, actor: Actor) -> dict[str, Any]:
     """Begin an upload: record it and hand out the presigned plan for its bytes."""
     with _refusals(inbox, actor):
-        new = bodies.new_file(raw_body)
+        new = shapes.decode(raw_body, shapes.NewFile)
         seconds = inbox.seconds
         upload_id = secrets.token_urlsafe(16)
         multipart = storage.needs_multipart(new.size)

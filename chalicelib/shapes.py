@@ -1,0 +1,415 @@
+"""The API's shapes: one msgspec Struct per request body and per resource answer.
+
+Each shape is written once and gives three things: decoding with validation (`decode`),
+the JSON answer (`web.json_response` encodes Structs), and its OpenAPI component
+(`components`). Friendly `error.code`s stay stable: clients depend on them, so msgspec's
+own refusals are mapped onto them here. Imports point one way: domain modules import
+shapes, never the reverse.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
+
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from chalicelib import clock, names, paging
+from chalicelib.config import get_settings
+from chalicelib.errors import BadRequest
+
+MAX_AUDIENCE = 50  # named people and groups per link (one transaction writes them all)
+MAX_USERNAMES = 100
+OCTET_STREAM = "application/octet-stream"
+
+
+def _whole(regex: str) -> str:
+    """A pattern that must match the whole value, read alike by Python (`re.search`) and JSON Schema.
+
+    Python's `$` also matches before a final newline; the lookahead refuses that.
+    """
+    return f"^(?:{regex})$(?!\\n)"
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+_MEDIA_TYPE = (
+    r"[A-Za-z0-9][A-Za-z0-9_.+-]*/[A-Za-z0-9][A-Za-z0-9_.+-]*([ \t]*;[ \t]*[A-Za-z0-9_.+-]+=[A-Za-z0-9_.+\"-]+)*"
+)
+
+# --- values ----------------------------------------------------------------------------
+
+Name = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=names.MAX_LENGTH,
+        description="Without control characters or direction overrides; surrounding spaces are dropped.",
+    ),
+]
+ContentType = Annotated[
+    str, Meta(max_length=200, pattern=_whole(_MEDIA_TYPE), description="A media type such as text/plain.")
+]
+FolderRef = Annotated[str | None, Meta(description="The folder to put it in; null or absent: the top level.")]
+Email = Annotated[str, Meta(max_length=254, extra_json_schema={"format": "email"})]
+# A group a link names: whatever the directory calls it, without spaces or controls.
+AudienceGroup = Annotated[str, Meta(min_length=1, max_length=128, pattern=_whole(r"[^\s\x00-\x1f]+"))]
+# A group an admin makes: a name Cognito, URLs and people all read without surprise.
+GroupName = Annotated[str, Meta(pattern=_whole(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"))]
+Role = Literal["view", "upload"]
+Count = Annotated[int, Meta(ge=0)]
+Url = Annotated[str, Meta(extra_json_schema={"format": "uri"})]
+
+
+def _moment(description: str) -> Any:
+    return Annotated[datetime, Meta(tz=True, description=description)]
+
+
+# --- request bodies --------------------------------------------------------------------
+
+
+class Body(Struct, forbid_unknown_fields=True):
+    """A request body. `refusals`: the code and message for any refusal of a field (or one of
+    its items); `limits`: the same for a field's declared limits only (a wrong type stays
+    `invalid_field`)."""
+
+    refusals: ClassVar[dict[str, tuple[str, str]]] = {}
+    limits: ClassVar[dict[str, tuple[str, str]]] = {}
+
+
+_NAME_LIMIT = ("invalid_name", f"name must be 1 to {names.MAX_LENGTH} characters.")
+
+
+class NewFile(Body):
+    """A file to announce (or, through a link, a version to send)."""
+
+    name: Name
+    size: Annotated[int, Meta(ge=1, description="Bytes.")]
+    content_type: ContentType | None = OCTET_STREAM
+    folder_id: FolderRef = None
+
+    limits = {
+        "name": _NAME_LIMIT,
+        "size": ("invalid_size", "size must be at least 1 byte: empty files cannot be shared."),
+    }
+    refusals = {"content_type": ("invalid_content_type", "content_type must be a media type such as text/plain.")}
+
+    def __post_init__(self) -> None:
+        self.name = names.clean(self.name)
+        limit = get_settings().max_file_size
+        if self.size > limit:
+            raise BadRequest(f"size must be at most {limit} bytes.", "file_too_large")
+        self.content_type = self.content_type or OCTET_STREAM
+        self.folder_id = self.folder_id or None
+
+
+class NewFolder(Body):
+    name: Name
+    folder_id: FolderRef = None
+
+    limits = {"name": _NAME_LIMIT}
+
+    def __post_init__(self) -> None:
+        self.name = names.clean(self.name)
+        self.folder_id = self.folder_id or None
+
+
+class NewName(Body):
+    name: Name
+
+    limits = {"name": _NAME_LIMIT}
+
+    def __post_init__(self) -> None:
+        self.name = names.clean(self.name)
+
+
+_VALID_UNTIL = (
+    "An ISO-8601 date (2026-12-31, meaning the end of that day, UTC) or time (2026-12-31T18:00:00Z; "
+    "without an offset it is UTC), in the future and at most the configured number of days away; "
+    "null means the link works until it is revoked."
+)
+_VALID_UNTIL_REFUSAL = ("invalid_valid_until", "valid_until must be an ISO-8601 date or time, or null.")
+_FLAG_REFUSAL = "must be true or false."
+ValidUntil = Annotated[str | None, Meta(description=_VALID_UNTIL)]
+AllowUpload = Annotated[bool, Meta(description="Whether the recipient may upload a new version.")]
+RequireLogin = Annotated[bool, Meta(description="Whether the recipient must sign in to download.")]
+
+
+class NewLink(Body):
+    valid_until: ValidUntil = None
+    allow_upload: AllowUpload = False
+    require_login: RequireLogin = False  # true whenever recipients or groups are named
+    recipients: Annotated[
+        list[Email] | None, Meta(description="Release the link only to these people (verified emails); implies login.")
+    ] = None
+    groups: Annotated[
+        list[AudienceGroup] | None, Meta(description="Release the link only to members of these groups; implies login.")
+    ] = None
+
+    refusals = {
+        "valid_until": _VALID_UNTIL_REFUSAL,
+        "recipients": ("invalid_email", "recipients must list email addresses."),
+        "groups": ("invalid_group", "groups must list group names."),
+    }
+
+    def __post_init__(self) -> None:
+        self.recipients = list(dict.fromkeys(email(v) for v in self.recipients or ()))
+        self.groups = list(dict.fromkeys(group_name(v) for v in self.groups or ()))
+        if len(self.recipients) + len(self.groups) > MAX_AUDIENCE:
+            raise BadRequest(f"Name at most {MAX_AUDIENCE} people and groups in all.", "too_many_recipients")
+        self.require_login = self.require_login or bool(self.recipients or self.groups)
+        valid_until(self.valid_until)
+
+    @property
+    def until(self) -> datetime | None:
+        """When the link stops working (checked at decoding); None: never."""
+        return _parse_moment(self.valid_until.strip()) if self.valid_until is not None else None
+
+
+class LinkChange(Body):
+    """Only the fields named change; `valid_until` may be set to null (never expires)."""
+
+    valid_until: ValidUntil | UnsetType = UNSET
+    allow_upload: AllowUpload | UnsetType = UNSET
+    require_login: RequireLogin | UnsetType = UNSET
+
+    refusals = {"valid_until": _VALID_UNTIL_REFUSAL}
+
+    def __post_init__(self) -> None:
+        if not self.fields:
+            raise BadRequest("Name at least one of valid_until, allow_upload, require_login.", "missing_field")
+        if self.valid_until is not UNSET:
+            valid_until(self.valid_until)
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The fields named, as the link stores them."""
+        named = {f: getattr(self, f) for f in self.__struct_fields__ if getattr(self, f) is not UNSET}
+        if named.get("valid_until") is not None:
+            named["valid_until"] = _parse_moment(named["valid_until"].strip())
+        return named
+
+
+class Usernames(Body):
+    usernames: Annotated[list[Annotated[str, Meta(min_length=1, max_length=128)]], Meta(min_length=1, max_length=100)]
+
+    refusals = {"usernames": ("invalid_usernames", f"usernames must list 1 to {MAX_USERNAMES} usernames.")}
+
+    def __post_init__(self) -> None:
+        self.usernames = list(dict.fromkeys(self.usernames))
+
+
+class NewGroup(Body):
+    name: GroupName
+
+    refusals = {"name": ("invalid_group", "name must be 1 to 64 letters, digits, '.', '_' or '-'.")}
+
+
+class PersonRef(Body):
+    """Someone named by email address or Cognito username."""
+
+    person: Annotated[str, Meta(min_length=1, max_length=254, description="An email address or a Cognito username.")]
+
+    refusals = {"person": ("invalid_person", "person must be an email address or a username.")}
+
+    def __post_init__(self) -> None:
+        if not self.person.strip():
+            raise BadRequest(self.refusals["person"][1], "invalid_person")
+        self.person = email(self.person) if "@" in self.person else self.person.strip()
+
+
+_ROLE_REFUSAL = ("invalid_role", "role must be view or upload.")
+
+
+class NewInvitation(Body):
+    email: Email
+    role: Role = "view"
+
+    refusals = {"email": ("invalid_email", "email must be an email address."), "role": _ROLE_REFUSAL}
+
+    def __post_init__(self) -> None:
+        self.email = email(self.email)
+
+
+class NewJoinLink(Body):
+    role: Role = "view"
+
+    refusals = {"role": _ROLE_REFUSAL}
+
+
+class Decision(Body):
+    approve: bool
+
+
+B = TypeVar("B", bound=Body)
+BODIES = (NewFile, NewFolder, NewName, NewLink, LinkChange, Usernames, NewGroup, PersonRef)
+BODIES += (NewInvitation, NewJoinLink, Decision)
+
+
+def decode(raw: bytes | None, shape: type[B], empty: bool = False) -> B:
+    """The request body as `shape`, or BadRequest with the code a client can act on.
+
+    `empty`: no body at all means `{}`.
+    """
+    if not raw and not empty:
+        raise BadRequest("The request needs a JSON body.", "invalid_json")
+    # The standard parser, not msgspec's: msgspec refuses a lone surrogate as malformed JSON,
+    # where the names check answers with what is wrong with the name.
+    try:
+        body = json.loads(raw) if raw else {}
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError; nesting can be bottomless
+        raise BadRequest("The request body is not valid JSON.", "invalid_json") from None
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object.", "invalid_json")
+    try:
+        return msgspec.convert(body, shape)
+    except msgspec.ValidationError as error:
+        raise _refusal(shape, str(error)) from None
+
+
+_AT = re.compile(r" - at `\$\.(\w+)")
+_MISSING = re.compile(r"^Object missing required field `(\w+)`")
+_UNKNOWN = re.compile(r"^Object contains unknown field `(.*)`")
+_TYPE = re.compile(r"^Expected `(.+?)`, got `(\w+)`")
+_KINDS = {"str": "a string", "int": "a whole number", "bool": "true or false", "array": "a list", "object": "an object"}
+
+
+def _refusal(shape: type[Body], text: str) -> BadRequest:
+    """msgspec's words for a refusal, as our code and message."""
+    if found := _UNKNOWN.match(text):
+        return BadRequest(f"Unknown field: {found.group(1)}.", "unknown_field")
+    if found := _MISSING.match(text):
+        return BadRequest(f"{found.group(1)} is required.", "missing_field")
+    field = found.group(1) if (found := _AT.search(text)) else ""
+    kind = _TYPE.match(text)
+    if kind and kind.group(2) == "null" and field not in _defaults(shape):
+        return BadRequest(f"{field} is required.", "missing_field")
+    if field in shape.refusals:
+        return BadRequest(*shape.refusals[field][::-1])
+    if kind:
+        wanted = " or ".join(_KINDS.get(k, k) for k in kind.group(1).split(" | ") if k != "null")
+        return BadRequest(f"{field} must be {wanted}.", "invalid_field")
+    if field in shape.limits:
+        return BadRequest(*shape.limits[field][::-1])
+    return BadRequest(f"{field} is not acceptable.", "invalid_field")
+
+
+def _defaults(shape: type[Body]) -> set[str]:
+    fields = shape.__struct_fields__
+    return set(fields[len(fields) - len(shape.__struct_defaults__) :])
+
+
+def components() -> dict[str, Any]:
+    """Every shape's OpenAPI component, with the limits only settings know."""
+    _, found = msgspec.json.schema_components(BODIES, ref_template="#/components/schemas/{name}")
+    found["NewFile"]["properties"]["size"]["maximum"] = get_settings().max_file_size
+    found["LinkChange"]["minProperties"] = 1
+    return found
+
+
+# --- values checked past the types -----------------------------------------------------
+
+
+def email(value: str) -> str:
+    """An email address in the form links compare addresses in."""
+    if not _EMAIL.match(value.strip()) or len(value) > 254 or names.problem(value):
+        raise BadRequest(f"{_shown(value)} is not an email address.", "invalid_email")
+    return names.normalise_email(value)
+
+
+def group_name(value: str) -> str:
+    if names.problem(value):
+        raise BadRequest(f"{_shown(value)} is not a group name.", "invalid_group")
+    return value
+
+
+def _shown(value: Any) -> str:
+    """A refused value quoted back to the caller: short, and safe to put in JSON."""
+    return ascii(str(value)[:80])
+
+
+def valid_until(value: str | None) -> datetime | None:
+    """An ISO-8601 moment in the future within the configured maximum; None for no end.
+
+    A bare date means the end of that day (UTC); a time without offset is UTC.
+    """
+    if value is None:
+        return None
+    moment = _parse_moment(value.strip())
+    now = clock.now()
+    if moment <= now:
+        raise BadRequest("valid_until must be in the future.", "valid_until_in_past")
+    days = get_settings().max_link_days
+    if moment > now + timedelta(days=days):
+        raise BadRequest(f"valid_until must be at most {days} days from now.", "valid_until_too_far")
+    return moment
+
+
+def _parse_moment(text: str) -> datetime:
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+        moment = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).replace(microsecond=0)
+    except (ValueError, OverflowError):  # an offset can push a moment past year 1 or 9999
+        raise BadRequest(
+            "valid_until must be an ISO-8601 date (2026-12-31) or time (2026-12-31T18:00:00Z).",
+            "invalid_valid_until",
+        ) from None
+
+
+# --- query strings ---------------------------------------------------------------------
+
+
+class PeopleQuery(Struct, frozen=True):
+    """The admin's view of external users: filters, search, sort and page."""
+
+    signed_up_from: datetime | None = None
+    signed_up_to: datetime | None = None
+    last_login_from: datetime | None = None
+    last_login_to: datetime | None = None
+    search: str = ""
+    sort: str = "signed_up_at"  # or "last_login_at"
+    descending: bool = True
+    limit: int = paging.DEFAULT_LIMIT
+    cursor: str | None = None
+
+
+def people_query(params: dict[str, str]) -> PeopleQuery:
+    sort = params.get("sort", "signed_up_at")
+    if sort not in ("signed_up_at", "last_login_at"):
+        raise BadRequest("sort must be signed_up_at or last_login_at.", "invalid_sort")
+    order = params.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise BadRequest("order must be asc or desc.", "invalid_order")
+    search = params.get("q", "").strip().lower()
+    if len(search) > 100:
+        raise BadRequest("q must be at most 100 characters.", "invalid_search")
+    return PeopleQuery(
+        signed_up_from=_moment_param(params, "signed_up_from", start_of_day=True),
+        signed_up_to=_moment_param(params, "signed_up_to"),
+        last_login_from=_moment_param(params, "last_login_from", start_of_day=True),
+        last_login_to=_moment_param(params, "last_login_to"),
+        search=search,
+        sort=sort,
+        descending=order == "desc",
+        limit=paging.limit(params.get("limit")),
+        cursor=params.get("cursor") or None,
+    )
+
+
+def _moment_param(params: dict[str, str], name: str, start_of_day: bool = False) -> datetime | None:
+    """A bound of a time range; a bare date covers that whole day."""
+    value = (params.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        moment = _parse_moment(value)
+    except BadRequest:
+        raise BadRequest(f"{name} must be an ISO-8601 date or time.", "invalid_time_range") from None
+    return moment.replace(hour=0, minute=0, second=0) if start_of_day and len(value) == 10 else moment
