@@ -8,7 +8,9 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import clock, paging
+import msgspec
+
+from chalicelib import clock, paging, shapes
 from chalicelib.models import EventRecord
 
 if TYPE_CHECKING:
@@ -69,17 +71,17 @@ def events_of(file_id: str, limit: int, cursor: str | None) -> tuple[list[EventR
     return paging.page(results)
 
 
-def describe(event: EventRecord) -> dict[str, Any]:
-    return {
-        "at": clock.iso(event.at),
-        "kind": event.kind,
-        "who": event.actor,
-        "ip": event.ip,
-        "user_agent": event.user_agent,
+def describe(event: EventRecord) -> shapes.Event:
+    return shapes.Event(
+        at=event.at,
+        kind=event.kind,
+        who=event.actor,
+        ip=event.ip,
+        user_agent=event.user_agent,
         # The link id's first characters are the token's: enough to tell links apart.
-        "link": event.link_id[:8] if event.link_id else None,
-        "detail": event.detail.as_dict() if event.detail else {},
-    }
+        link=event.link_id[:8] if event.link_id else None,
+        detail=event.detail.as_dict() if event.detail else {},
+    )
 
 
 _CSV_COLUMNS = ("at", "kind", "who", "ip", "user_agent", "link", "detail")
@@ -96,7 +98,8 @@ def as_csv(file_id: str, cursor: str | None = None) -> tuple[str, str | None]:
     used, last_key = out.tell(), None
     start = paging.decode(cursor, {"file_id": file_id})
     for event in EventRecord.query(file_id, scan_index_forward=False, last_evaluated_key=start):
-        row = describe(event)
+        row = msgspec.structs.asdict(describe(event))
+        row["at"] = clock.iso(row["at"])
         row["detail"] = json.dumps(row["detail"], sort_keys=True) if row["detail"] else ""
         line = io.StringIO()
         csv.writer(line).writerow([_spreadsheet_safe(row[column]) for column in _CSV_COLUMNS])

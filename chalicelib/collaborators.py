@@ -8,11 +8,10 @@ declines. Collaborators find their folders in the portal.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib import audit, clock, directory, files, storage, throttle, tokens, uploads, urls
+from chalicelib import audit, clock, directory, files, shapes, storage, throttle, tokens, uploads, urls
 from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.directory import Person, normalise_email
@@ -202,23 +201,22 @@ def forget(person: str, actor: Actor) -> int:
     return len(found)
 
 
-def of_folder(owner: str, folder_id: str) -> dict[str, Any]:
+def of_folder(owner: str, folder_id: str) -> shapes.Collaborators:
     """A folder's collaborators and open requests to join, for its owner."""
     folder = _folder_of(owner, folder_id)
     people = CollaborationRecord.query(folder.file_id)
     pending = [
         r for r in InvitationRecord.by_folder.query(folder.file_id) if r.kind == "request" and r.status == "open"
     ]
-    return {
-        "collaborators": [
-            {"person": c.person, "role": c.role, "added_at": clock.iso(c.added_at), "added_by": c.added_by}
-            for c in people
+    return shapes.Collaborators(
+        collaborators=[
+            shapes.Collaborator(person=c.person, role=c.role, added_at=c.added_at, added_by=c.added_by) for c in people
         ],
-        "requests": [
-            {"request_id": r.invitation_id, "email": r.email, "role": r.role, "asked_at": clock.iso(r.created_at)}
+        requests=[
+            shapes.JoinRequest(request_id=r.invitation_id, email=r.email, role=r.role, asked_at=r.created_at)
             for r in pending
         ],
-    }
+    )
 
 
 def folders_of(person: Person) -> list[tuple[FileRecord, str]]:
@@ -290,25 +288,25 @@ def normalise_person(value: str) -> str:
     return f"email:{normalise_email(value.removeprefix('email:'))}"
 
 
-def describe_invitation(invitation: InvitationRecord, site: str) -> dict[str, Any]:
-    return {
-        "url": url_of(invitation, site),
-        "kind": invitation.kind,
-        "email": invitation.email,
-        "role": invitation.role,
-        "expires_at": clock.iso(invitation.expires_at),
-    }
+def describe_invitation(invitation: InvitationRecord, site: str) -> shapes.Invitation:
+    return shapes.Invitation(
+        url=url_of(invitation, site),
+        kind=invitation.kind,
+        email=invitation.email,
+        role=invitation.role,
+        expires_at=invitation.expires_at,
+    )
 
 
-def collaborators_list() -> list[dict[str, Any]]:
+def collaborators_list() -> list[shapes.ExternalCollaborator]:
     """Admins: every external user in at least one folder, with how many (a Query, sparse index)."""
     return [
-        {"username": p.username, "email": p.email, "name": p.name, "folders": p.folders}
+        shapes.ExternalCollaborator(username=p.username, email=p.email, name=p.name, folders=p.folders)
         for p in PersonRecord.collaborators.query("yes")
     ]
 
 
-def folders_of_user(username: str) -> tuple[str, list[dict[str, Any]]]:
+def folders_of_user(username: str) -> tuple[str, list[shapes.CollaboratedFolder]]:
     """Admins: the folders an external user collaborates on, by name."""
     record = get_or_none(PersonRecord, username)
     if record is None:
@@ -317,7 +315,6 @@ def folders_of_user(username: str) -> tuple[str, list[dict[str, Any]]]:
     folders = []
     for collaboration in CollaborationRecord.by_person.query(person):
         folder = files.get_item(collaboration.folder_id)
-        folders.append(
-            {"folder_id": collaboration.folder_id, "name": folder.name if folder else None, "role": collaboration.role}
-        )
+        name = folder.name if folder else None
+        folders.append(shapes.CollaboratedFolder(folder_id=collaboration.folder_id, name=name, role=collaboration.role))
     return person, folders

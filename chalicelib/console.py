@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from chalicelib import audit, collaborators, files, links, pages, tokens, urls, versions
+from chalicelib import audit, collaborators, files, links, pages, urls, versions
 from chalicelib.auth import Caller
 from chalicelib.config import get_settings
 from chalicelib.errors import NotFound
-from chalicelib.models import EventRecord, FileRecord, LinkRecord
+from chalicelib.models import EventRecord, FileRecord
 
 ITEMS_PER_PAGE = 50
 EVENTS_PER_PAGE = 25
@@ -67,30 +67,6 @@ class Crumb:
 
 
 @dataclass(frozen=True)
-class LinkRow:
-    """One row of the External links tab."""
-
-    token: str
-    url: str
-    qr_svg: str
-    qr_png: str
-    status: str  # links.ACTIVE, EXPIRED or REVOKED
-    valid_until: datetime | None
-    revoked_at: datetime | None
-    allow_upload: bool
-    require_login: bool
-    recipients: list[str]
-    groups: list[str]
-    downloads: int
-    created_at: datetime
-
-    @property
-    def open_to_anyone(self) -> bool:
-        """A working link that anyone holding it can open: the console warns about it."""
-        return self.status == links.ACTIVE and not self.require_login
-
-
-@dataclass(frozen=True)
 class EventRow:
     """One line of the History tab."""
 
@@ -103,18 +79,6 @@ class EventRow:
     browser: str
     user_agent: str
     link: str  # the token's first 8 characters, never the whole token
-
-
-@dataclass(frozen=True)
-class Version:
-    """One version of a file in the Versions tab."""
-
-    name: str
-    size: int
-    uploaded_at: datetime
-    uploaded_by: str
-    current: bool
-    download_url: str
 
 
 def folder_page(viewer: Caller, site: str, folder_id: str | None, cursor: str | None) -> str:
@@ -161,11 +125,13 @@ def item_page(viewer: Caller, site: str, file_id: str, tab: str | None, cursor: 
     if shown == DETAILS and item.is_folder:
         context["holds"] = len(files.children(item))
     elif shown == VERSIONS:
-        context["versions"] = versions_of(item, site)
+        found, _ = versions.list_versions(item, 50, None)
+        context["versions"] = [versions.describe(version, item, site) for version in found]
     elif shown == LINKS:
-        context["links"] = [link_row(link, site) for link in links.links_of_file(item)]
+        context["links"] = [links.describe(link, site) for link in links.links_of_file(item)]
     elif shown == COLLABORATORS:
-        context.update(collaborators.of_folder(viewer.person.sub, item.file_id))
+        folder = collaborators.of_folder(viewer.person.sub, item.file_id)
+        context.update(collaborators=folder.collaborators, requests=folder.requests)
     elif shown == HISTORY:
         events, next_cursor = audit.events_of(item.file_id, EVENTS_PER_PAGE, cursor)
         context["events"] = [event_row(event) for event in events]
@@ -200,52 +166,20 @@ def _href(site: str, item: FileRecord) -> str:
     return urls.url_for(site, "console_item", file_id=item.file_id)
 
 
-def versions_of(item: FileRecord, site: str) -> list[Version]:
-    """A file's latest versions, newest first, each downloadable by the member."""
-    found, _ = versions.list_versions(item, 50, None)
-    return [
-        Version(
-            name=v.name,
-            size=v.size,
-            uploaded_at=v.uploaded_at,
-            uploaded_by=v.uploaded_by,
-            current=v.version_id == item.version_id,
-            download_url=urls.url_for(site, "download_version", file_id=item.file_id, version_id=v.version_id),
-        )
-        for v in found
-    ]
-
-
-def link_row(link: LinkRecord, site: str) -> LinkRow:
-    token = tokens.token_for(link.link_id)
-    return LinkRow(
-        token=token,
-        **links.addresses(token, site),
-        status=links.status(link),
-        valid_until=link.valid_until,
-        revoked_at=link.revoked_at,
-        allow_upload=link.allow_upload,
-        require_login=link.require_login,
-        recipients=list(link.recipients),
-        groups=list(link.groups),
-        downloads=int(link.downloads or 0),
-        created_at=link.created_at,
-    )
-
-
 def event_row(event: EventRecord) -> EventRow:
+    """The History tab's line of an event, built from the API's answer for it."""
     described = audit.describe(event)
-    user_agent = described["user_agent"] or ""
+    user_agent = described.user_agent or ""
     return EventRow(
-        at=event.at,
-        title=_EVENT_TITLES.get(described["kind"], described["kind"].replace("_", " ").capitalize()),
-        detail=_event_detail(described["kind"], described["detail"]),
-        valid_until=_moment(described["detail"].get("valid_until")),
-        who=who_label(described["who"]),
-        ip=described["ip"] or "",
+        at=described.at,
+        title=_EVENT_TITLES.get(described.kind, described.kind.replace("_", " ").capitalize()),
+        detail=_event_detail(described.kind, described.detail),
+        valid_until=_moment(described.detail.get("valid_until")),
+        who=who_label(described.who),
+        ip=described.ip or "",
         browser=browser_of(user_agent),
         user_agent=user_agent,
-        link=described["link"] or "",
+        link=described.link or "",
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from chalicelib.aws import cognito
 from chalicelib.config import get_settings
 from chalicelib.names import normalise_email
+from chalicelib.shapes import Group, GroupPerson
 
 MEMBERS = "members"
 ADMINS = "admins"
@@ -89,20 +90,20 @@ def username_for(person: str) -> str | None:
         return None
 
 
-def directory_groups() -> list[dict]:
+def directory_groups() -> list[Group]:
     """The directory's groups (every group but the team's own), each with its people."""
     pool = get_settings().user_pool_id
     pages = cognito().get_paginator("list_groups")
     names = sorted(g["GroupName"] for page in pages.paginate(UserPoolId=pool) for g in page["Groups"])
-    return [{"name": name, "people": people_in(name)} for name in names if name not in TEAM_GROUPS]
+    return [Group(name=name, people=people_in(name)) for name in names if name not in TEAM_GROUPS]
 
 
-def people_in(group: str) -> list[dict]:
+def people_in(group: str) -> list[GroupPerson]:
     pages = cognito().get_paginator("list_users_in_group")
     pool = get_settings().user_pool_id
     found = []
     for page in pages.paginate(UserPoolId=pool, GroupName=group):
         for user in page["Users"]:
             attributes = attributes_of(user)
-            found.append({"username": user["Username"], "email": attributes.get("email")})
+            found.append(GroupPerson(username=user["Username"], email=attributes.get("email")))
     return found

@@ -11,7 +11,7 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib import audit, clock, links, paging, storage, versions
+from chalicelib import audit, clock, links, paging, shapes, storage, versions
 from chalicelib.audit import Actor
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.models import FileRecord, VersionRecord, condition_failed, get_or_none, transaction
@@ -251,15 +251,15 @@ def delete_file(owner: str, file_id: str, actor: Actor) -> None:
     audit.record(file_id, "file_deleted", actor, name=record.name)
 
 
-def describe(record: FileRecord) -> dict[str, Any]:
-    return {
-        "file_id": record.file_id,
-        "kind": record.kind,
-        "folder_id": record.folder_id,
-        "name": record.name,
-        "size": record.size,
-        "content_type": record.content_type,
-        "status": record.status,
-        "created_at": clock.iso(record.created_at),
-        "updated_at": clock.iso(record.updated_at),
-    }
+def describe(record: FileRecord) -> shapes.File:
+    return shapes.File(
+        file_id=record.file_id,
+        kind=record.kind,
+        folder_id=record.folder_id,
+        name=record.name,
+        size=record.size,
+        content_type=record.content_type,
+        status=record.status,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+    )

@@ -13,6 +13,7 @@ from chalicelib.config import get_settings
 from chalicelib.directory import TEAM_GROUPS
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.people import ADMIN_EVENTS
+from chalicelib.shapes import Group
 
 
 def _pool() -> str:
@@ -27,23 +28,23 @@ def _existing(name: str) -> str:
     return name
 
 
-def create(name: str, actor: Actor) -> dict:
+def create(name: str, actor: Actor) -> Group:
     if name in TEAM_GROUPS:
         raise BadRequest("members and admins are the team's own groups.", "team_group")
     if directory.existing_groups([name]):
         raise Conflict(f"A group named {name!r} exists already.", "group_exists")
     cognito().create_group(UserPoolId=_pool(), GroupName=name)
     audit.record(ADMIN_EVENTS, "group_created", actor, group=name)
-    return {"name": name, "people": []}
+    return Group(name=name, people=[])
 
 
-def rename(old: str, new: str, actor: Actor) -> dict:
+def rename(old: str, new: str, actor: Actor) -> Group:
     """Cognito cannot rename a group: make the new one, move its people and links, drop the old."""
     _existing(old)
     created = create(new, actor)
     for person in directory.people_in(old):
-        cognito().admin_add_user_to_group(UserPoolId=_pool(), Username=person["username"], GroupName=new)
-        created["people"].append(person)
+        cognito().admin_add_user_to_group(UserPoolId=_pool(), Username=person.username, GroupName=new)
+        created.people.append(person)
     links.rename_group(old, new, actor)
     collaborators.rename_group(old, new, actor)
     cognito().delete_group(UserPoolId=_pool(), GroupName=old)

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
-from chalicelib import audit, clock, directory, storage, throttle, tokens, urls
+from chalicelib import audit, clock, directory, shapes, storage, throttle, tokens, urls
 from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.directory import Person
@@ -353,20 +353,20 @@ def addresses(token: str, site_url: str) -> dict[str, str]:
     }
 
 
-def describe(link: LinkRecord, site_url: str) -> dict[str, Any]:
+def describe(link: LinkRecord, site_url: str) -> shapes.Link:
     token = tokens.token_for(link.link_id)
-    return {
-        "token": token,
+    return shapes.Link(
+        token=token,
         **addresses(token, site_url),
-        "file_id": link.file_id,
-        "status": status(link),
-        "valid_until": clock.iso(link.valid_until),
-        "allow_upload": link.allow_upload,
-        "require_login": link.require_login,
-        "recipients": list(link.recipients),
-        "groups": list(link.groups),
-        "downloads": link.downloads,
-        "created_at": clock.iso(link.created_at),
-        "updated_at": clock.iso(link.updated_at),
-        "revoked_at": clock.iso(link.revoked_at),
-    }
+        file_id=link.file_id,
+        status=status(link),
+        valid_until=link.valid_until,
+        allow_upload=link.allow_upload,
+        require_login=link.require_login,
+        recipients=list(link.recipients),
+        groups=list(link.groups),
+        downloads=int(link.downloads or 0),
+        created_at=link.created_at,
+        updated_at=link.updated_at,
+        revoked_at=link.revoked_at,
+    )

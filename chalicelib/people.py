@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pynamodb.expressions.condition import Condition
 
-from chalicelib import audit, clock, collaborators, links, paging, search
+from chalicelib import audit, clock, collaborators, links, paging, search, shapes
 from chalicelib.audit import Actor
 from chalicelib.aws import cognito
 from chalicelib.config import get_settings
@@ -214,16 +214,16 @@ def _between(attribute: Any, low: Any, high: Any) -> Condition | None:
     return None
 
 
-def describe(record: PersonRecord) -> dict[str, Any]:
-    return {
-        "username": record.username,
-        "name": record.name,
-        "email": record.email,
-        "phone": record.phone,
-        "status": record.status,
-        "signed_up_at": clock.iso(record.signed_up_at),
-        "last_login_at": clock.iso(record.last_login_at),
-    }
+def describe(record: PersonRecord) -> shapes.ExternalUser:
+    return shapes.ExternalUser(
+        username=record.username,
+        name=record.name,
+        email=record.email,
+        phone=record.phone,
+        status=record.status,
+        signed_up_at=record.signed_up_at,
+        last_login_at=record.last_login_at,
+    )
 
 
 def delete_external(username: str, actor: Actor) -> None:

@@ -301,9 +301,201 @@ def _defaults(shape: type[Body]) -> set[str]:
     return set(fields[len(fields) - len(shape.__struct_defaults__) :])
 
 
+# --- resource answers ------------------------------------------------------------------
+
+
+class Resource(Struct):
+    """A resource answer; its moments are UTC and whole seconds, as the API has always given them."""
+
+    def __post_init__(self) -> None:
+        for field in self.__struct_fields__:
+            value = getattr(self, field)
+            if isinstance(value, datetime):
+                setattr(self, field, value.astimezone(UTC).replace(microsecond=0))
+
+
+class File(Resource):
+    """A file or a folder."""
+
+    file_id: str
+    kind: Literal["file", "folder"]
+    folder_id: Annotated[str | None, Meta(description="The folder holding it; null at the top.")]
+    name: str
+    size: Annotated[int, Meta(ge=0, description="Bytes (0 for a folder).")]
+    content_type: str
+    status: Annotated[
+        Literal["uploading", "ready", "deleting"],
+        Meta(description="`uploading` until the server saw the bytes in S3; only `ready` files are shared."),
+    ]
+    created_at: _moment("When the file was announced.")
+    updated_at: _moment("When the file last changed.")
+
+
+class Link(Resource):
+    """An external link to a file or folder."""
+
+    token: Annotated[str, Meta(description="The secret that opens the link; keep it like a password.")]
+    url: Annotated[str, Meta(description="The link to hand to the recipient.", extra_json_schema={"format": "uri"})]
+    qr_svg: Url
+    qr_png: Url
+    file_id: str
+    status: Literal["active", "expired", "revoked"]
+    valid_until: _moment("When the link stops working; null: until revoked.") | None
+    allow_upload: bool
+    require_login: bool
+    recipients: list[str]
+    groups: list[str]
+    downloads: Count
+    created_at: _moment("When the link was made.")
+    updated_at: _moment("When the link last changed.")
+    revoked_at: _moment("When the link was revoked; null while it is not.") | None
+
+    @property
+    def open_to_anyone(self) -> bool:
+        """A working link that anyone holding it can open: the console warns about it."""
+        return self.status == "active" and not self.require_login
+
+
+class Version(Resource):
+    """One version of a file, kept by S3 versioning."""
+
+    version_id: Annotated[str, Meta(description="The S3 version id.")]
+    name: Annotated[str, Meta(description="The name the file had with this version.")]
+    size: Annotated[int, Meta(ge=1, description="Bytes.")]
+    content_type: str
+    uploaded_at: _moment("When the server checked the bytes and recorded the version.")
+    uploaded_by: Annotated[
+        str,
+        Meta(
+            description="`member:<email>`, `email:<address>` (a signed-in recipient with a verified email), "
+            "`user:<username>` (a signed-in recipient without one) or `anonymous`."
+        ),
+    ]
+    link_token: Annotated[
+        str | None, Meta(description="The token of the link a recipient uploaded through; null for a member's upload.")
+    ]
+    ip: Annotated[str | None, Meta(description="The address the upload came from.")]
+    current: Annotated[bool, Meta(description="Whether the file and its links serve this version.")]
+    download_url: Url
+
+
+class Upload(Resource):
+    """An upload through a link or into a shared folder."""
+
+    upload_id: str
+    status: Literal["started", "completing", "completed"]
+    name: Annotated[str, Meta(description="The name it was sent as.")]
+    size: Annotated[int, Meta(ge=1)]
+    content_type: str
+    version_id: Annotated[str | None, Meta(description="The version it became, once completed.")]
+    created_at: _moment("When the upload started.")
+    updated_at: _moment("When it last changed.")
+
+
+class Event(Resource):
+    """One line of a file's or folder's history."""
+
+    at: _moment("When it happened.")
+    kind: Annotated[str, Meta(description="link_created, link_opened, link_downloaded, ...")]
+    who: Annotated[str, Meta(description="member:<email>, email:<address> or anonymous.")]
+    ip: str | None
+    user_agent: str | None
+    link: Annotated[str | None, Meta(description="The first characters of the link's token.")]
+    detail: dict[str, Any]
+
+
+class ExternalUser(Resource):
+    """Someone outside the team who signed up."""
+
+    username: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    status: Annotated[str, Meta(description="Cognito's user status, or DISABLED.")]
+    signed_up_at: _moment("When the account was made.")
+    last_login_at: _moment("When they last signed in here; null: never.") | None
+
+
+class GroupPerson(Struct):
+    username: str
+    email: str | None
+
+
+class Group(Struct):
+    """A directory group and who is in it."""
+
+    name: str
+    people: list[GroupPerson]
+
+
+class Collaborator(Resource):
+    """Someone who works on a folder."""
+
+    person: Annotated[str, Meta(description="email:<address> or group:<name>.")]
+    role: Role
+    added_at: _moment("When they joined.")
+    added_by: str
+
+
+class JoinRequest(Resource):
+    """Someone asking to join a folder through its join link."""
+
+    request_id: str
+    email: str
+    role: Role
+    asked_at: _moment("When.")
+
+
+class Collaborators(Struct):
+    """A folder's collaborators and open requests to join."""
+
+    collaborators: list[Collaborator]
+    requests: list[JoinRequest]
+
+
+class Invitation(Resource):
+    """An invitation to a folder, or its join link."""
+
+    url: Url
+    kind: Literal["invitation", "join_link"]
+    email: str | None
+    role: Role
+    expires_at: _moment("When it stops working.")
+
+
+class ExternalCollaborator(Struct):
+    """An external user who collaborates on at least one folder."""
+
+    username: str
+    email: str | None
+    name: str | None
+    folders: Count
+
+
+class CollaboratedFolder(Struct):
+    folder_id: str
+    name: str | None
+    role: Role
+
+
+class ErrorDetail(Struct):
+    code: str
+    message: str
+
+
+class Error(Struct):
+    """`code` is stable, for programs; `message` is for people."""
+
+    error: ErrorDetail
+
+
+RESOURCES = (File, Link, Version, Upload, Event, ExternalUser, Group, Collaborator, JoinRequest, Invitation)
+RESOURCES += (ExternalCollaborator, CollaboratedFolder, Error)
+
+
 def components() -> dict[str, Any]:
     """Every shape's OpenAPI component, with the limits only settings know."""
-    _, found = msgspec.json.schema_components(BODIES, ref_template="#/components/schemas/{name}")
+    _, found = msgspec.json.schema_components(BODIES + RESOURCES, ref_template="#/components/schemas/{name}")
     found["NewFile"]["properties"]["size"]["maximum"] = get_settings().max_file_size
     found["LinkChange"]["minProperties"] = 1
     return found

@@ -173,17 +173,17 @@ def complete(inbox: Inbox, upload_id: str, actor: Actor) -> dict[str, Any]:
     return describe(upload)
 
 
-def describe(upload: UploadRecord) -> dict[str, Any]:
-    return {
-        "upload_id": upload.upload_id,
-        "status": upload.status,
-        "name": upload.name,
-        "size": upload.size,
-        "content_type": upload.content_type,
-        "version_id": upload.version_id,
-        "created_at": clock.iso(upload.created_at),
-        "updated_at": clock.iso(upload.updated_at),
-    }
+def describe(upload: UploadRecord) -> shapes.Upload:
+    return shapes.Upload(
+        upload_id=upload.upload_id,
+        status=upload.status,
+        name=upload.name,
+        size=upload.size,
+        content_type=upload.content_type,
+        version_id=upload.version_id,
+        created_at=upload.created_at,
+        updated_at=upload.updated_at,
+    )
 
 
 # --- the steps ------------------------------------------------------------------------

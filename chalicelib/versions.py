@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pynamodb.exceptions import UpdateError
 
-from chalicelib import audit, clock, links, paging, storage, tokens, urls
+from chalicelib import audit, clock, links, paging, shapes, storage, tokens, urls
 from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.errors import NotFound
@@ -94,16 +92,16 @@ def download_url(file: FileRecord, version_id: str, actor: Actor) -> str:
     return storage.presigned_download(file.s3_key, version.version_id, version.name, version.content_type, seconds)
 
 
-def describe(version: VersionRecord, file: FileRecord, site_url: str) -> dict[str, Any]:
-    return {
-        "version_id": version.version_id,
-        "name": version.name,
-        "size": version.size,
-        "content_type": version.content_type,
-        "uploaded_at": clock.iso(version.uploaded_at),
-        "uploaded_by": version.uploaded_by,
-        "link_token": tokens.token_for(version.link_id) if version.link_id else None,
-        "ip": version.ip,
-        "current": version.version_id == file.version_id,
-        "download_url": urls.url_for(site_url, "download_version", file_id=file.file_id, version_id=version.version_id),
-    }
+def describe(version: VersionRecord, file: FileRecord, site_url: str) -> shapes.Version:
+    return shapes.Version(
+        version_id=version.version_id,
+        name=version.name,
+        size=version.size,
+        content_type=version.content_type,
+        uploaded_at=version.uploaded_at,
+        uploaded_by=version.uploaded_by,
+        link_token=tokens.token_for(version.link_id) if version.link_id else None,
+        ip=version.ip,
+        current=version.version_id == file.version_id,
+        download_url=urls.url_for(site_url, "download_version", file_id=file.file_id, version_id=version.version_id),
+    )

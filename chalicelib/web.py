@@ -14,9 +14,10 @@ from functools import cached_property, lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
+import msgspec
 from chalice.app import CaseInsensitiveMapping, Chalice, Request, Response
 
-from chalicelib import audit, auth, pages, sessions, storage, urls
+from chalicelib import audit, auth, pages, sessions, shapes, storage, urls
 from chalicelib.audit import Actor
 from chalicelib.auth import Caller
 from chalicelib.config import get_settings
@@ -60,7 +61,12 @@ _PAGE_HINTS = {
 
 
 def json_response(body: Any, status: int = 200) -> Response:
-    return Response(body=json.dumps(body), status_code=status, headers={"Content-Type": "application/json"})
+    """JSON of plain values and of shapes (msgspec Structs), which encode as they are declared."""
+    try:
+        text = msgspec.json.encode(body).decode()
+    except UnicodeEncodeError:  # a lone surrogate someone sent, quoted back in a message: escape it
+        text = json.dumps(msgspec.to_builtins(body))
+    return Response(body=text, status_code=status, headers={"Content-Type": "application/json"})
 
 
 def html_response(html: str, status: int = 200) -> Response:
@@ -219,7 +225,7 @@ def _wants_json(request: Request) -> bool:
 def error_response(error: HandoverError, request: Request) -> Response:
     """JSON for the APIs, a readable page for people following a link."""
     if _wants_json(request):
-        return json_response({"error": {"code": error.code, "message": error.message}}, error.status)
+        return json_response(shapes.Error(shapes.ErrorDetail(error.code, error.message)), error.status)
     site = site_url(request)
     here = _path_with_query(request)
     if isinstance(error, LoginRequired):
