@@ -65,7 +65,7 @@ def create_folder(owner: str, new: NewFolder, actor: Actor) -> FileRecord:
     return record
 
 
-def create_file(owner: str, new: NewFile) -> tuple[FileRecord, dict[str, Any]]:
+def create_file(owner: str, new: NewFile) -> tuple[FileRecord, shapes.UploadPlan]:
     """Record an announced file and plan its upload; it is shareable only once completed."""
     folder_id = _folder_for(owner, new.folder_id)
     file_id = uuid.uuid4().hex
@@ -111,7 +111,7 @@ def _get(file_id: str) -> FileRecord | None:
     return get_or_none(FileRecord, file_id)
 
 
-def renew_upload(owner: str, file_id: str) -> dict[str, Any]:
+def renew_upload(owner: str, file_id: str) -> shapes.UploadPlan:
     """A fresh upload plan for a file still uploading: new URLs, only the parts missing."""
     record = owned_file(owner, file_id)
     if record.status != UPLOADING or record.is_folder:

@@ -780,59 +780,6 @@ def _schemas() -> Json:
     """The shapes' own components, and those of answers not declared as shapes."""
     return {
         **shapes.components(),
-        "UploadPlan": {
-            "description": "How to send the bytes straight to S3; then call `POST /api/files/{file_id}/complete`.",
-            "oneOf": [
-                _object(
-                    {
-                        "method": {"const": "POST"},
-                        "url": {"type": "string", "format": "uri"},
-                        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
-                        "expires_at": _moment("When the URL stops working."),
-                    },
-                    title="PostUpload",
-                    description="A small file: one multipart/form-data POST to `url` with every field, "
-                    "then the bytes as the last field, `file`. S3 refuses any other size or key.",
-                ),
-                _object(
-                    {
-                        "method": {"const": "MULTIPART"},
-                        "upload_id": {"type": "string"},
-                        "part_size": {
-                            "type": "integer",
-                            "minimum": 1,
-                            "description": "Bytes in every part but the last.",
-                        },
-                        "parts": {
-                            "type": "array",
-                            "description": "The parts still to send.",
-                            "items": _object(
-                                {
-                                    "part_number": {"type": "integer", "minimum": 1},
-                                    "url": {
-                                        "type": "string",
-                                        "format": "uri",
-                                        "description": "PUT the part's bytes here.",
-                                    },
-                                }
-                            ),
-                        },
-                        "parts_done": {
-                            "type": "array",
-                            "description": "Part numbers S3 already holds.",
-                            "items": {"type": "integer", "minimum": 1},
-                        },
-                        "expires_at": _moment("When the URLs stop working."),
-                    },
-                    title="MultipartUpload",
-                    description="A large file: PUT each part (from byte (part_number - 1) * part_size) to its URL.",
-                ),
-            ],
-        },
-        "RecipientPlan": {
-            "description": "An upload plan; continue and complete it through the same link or folder.",
-            "allOf": [_ref("UploadPlan"), _object({"upload_id": {"type": "string"}})],
-        },
     }
 
 

@@ -478,6 +478,35 @@ class CollaboratedFolder(Struct):
     role: Role
 
 
+class PartUrl(Struct):
+    part_number: Annotated[int, Meta(ge=1)]
+    url: Annotated[str, Meta(description="PUT the part's bytes here.", extra_json_schema={"format": "uri"})]
+
+
+class PostUpload(Resource, tag_field="method", tag="POST"):
+    """A small file: one multipart/form-data POST to `url` with every field, then the bytes as `file`."""
+
+    url: Url
+    fields: dict[str, str]
+    expires_at: _moment("When the URL stops working.")
+    upload_id: Annotated[str, Meta(description="A recipient's upload: continue and complete it with this id.")] | (
+        UnsetType
+    ) = UNSET
+
+
+class MultipartUpload(Resource, tag_field="method", tag="MULTIPART"):
+    """A large file: PUT each part (from byte (part_number - 1) * part_size) to its URL."""
+
+    upload_id: str
+    part_size: Annotated[int, Meta(ge=1, description="Bytes in every part but the last.")]
+    parts: Annotated[list[PartUrl], Meta(description="The parts still to send.")]
+    parts_done: Annotated[list[Annotated[int, Meta(ge=1)]], Meta(description="Part numbers S3 already holds.")]
+    expires_at: _moment("When the URLs stop working.")
+
+
+UploadPlan = PostUpload | MultipartUpload
+
+
 class ErrorDetail(Struct):
     code: str
     message: str
@@ -495,7 +524,18 @@ RESOURCES += (ExternalCollaborator, CollaboratedFolder, Error)
 
 def components() -> dict[str, Any]:
     """Every shape's OpenAPI component, with the limits only settings know."""
-    _, found = msgspec.json.schema_components(BODIES + RESOURCES, ref_template="#/components/schemas/{name}")
+    refs, found = msgspec.json.schema_components(
+        (*BODIES, *RESOURCES, UploadPlan), ref_template="#/components/schemas/{name}"
+    )
+    # A union has no name of its own; the two below are named here, once.
+    found["UploadPlan"] = {
+        "description": "How to send the bytes straight to S3; then complete the file or the upload.",
+        **refs[-1],
+    }
+    found["RecipientPlan"] = {
+        "description": "An upload plan; continue and complete it through the same link or folder.",
+        "allOf": [{"$ref": "#/components/schemas/UploadPlan"}, {"type": "object", "required": ["upload_id"]}],
+    }
     found["NewFile"]["properties"]["size"]["maximum"] = get_settings().max_file_size
     found["LinkChange"]["minProperties"] = 1
     return found

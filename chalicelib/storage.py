@@ -12,7 +12,7 @@ from urllib.parse import quote, urlparse
 
 from botocore.exceptions import ClientError
 
-from chalicelib import clock
+from chalicelib import clock, shapes
 from chalicelib.aws import s3
 from chalicelib.config import get_settings
 from chalicelib.errors import Conflict
@@ -74,7 +74,7 @@ def upload_plan(
     *,
     metadata: dict[str, str] | None = None,
     seconds: int | None = None,
-) -> dict[str, Any]:
+) -> shapes.UploadPlan:
     """How a browser or script sends the bytes straight to S3.
 
     A small file is one presigned POST whose policy fixes the key, the content type, the
@@ -83,7 +83,7 @@ def upload_plan(
     plan also resumes an interrupted upload and no URL writes more than the announced size.
     """
     seconds = seconds or get_settings().presign_seconds
-    expires_at = clock.iso(clock.now() + timedelta(seconds=seconds))
+    expires_at = clock.now() + timedelta(seconds=seconds)
     if upload_id is None:
         fields = {"Content-Type": content_type} | {f"x-amz-meta-{k}": v for k, v in (metadata or {}).items()}
         post = s3().generate_presigned_post(
@@ -93,13 +93,13 @@ def upload_plan(
             Conditions=[{name: value} for name, value in fields.items()] + [["content-length-range", size, size]],
             ExpiresIn=seconds,
         )
-        return {"method": "POST", "url": post["url"], "fields": post["fields"], "expires_at": expires_at}
+        return shapes.PostUpload(url=post["url"], fields=post["fields"], expires_at=expires_at)
     part_size = part_size_for(size)
     done = {part["part_number"] for part in uploaded_parts(key, upload_id)}
     parts = [
-        {
-            "part_number": number,
-            "url": s3().generate_presigned_url(
+        shapes.PartUrl(
+            part_number=number,
+            url=s3().generate_presigned_url(
                 "upload_part",
                 Params={
                     "Bucket": _bucket(),
@@ -111,18 +111,13 @@ def upload_plan(
                 },
                 ExpiresIn=seconds,
             ),
-        }
+        )
         for number in range(1, part_count(size) + 1)
         if number not in done
     ]
-    return {
-        "method": "MULTIPART",
-        "upload_id": upload_id,
-        "part_size": part_size,
-        "parts": parts,
-        "parts_done": sorted(done),
-        "expires_at": expires_at,
-    }
+    return shapes.MultipartUpload(
+        upload_id=upload_id, part_size=part_size, parts=parts, parts_done=sorted(done), expires_at=expires_at
+    )
 
 
 def uploaded_parts(key: str, upload_id: str) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import msgspec
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
@@ -74,7 +75,7 @@ def through_link(token: str, person: Person | None, actor: Actor) -> Inbox:
     )
 
 
-def start(inbox: Inbox, raw_body: bytes | None, actor: Actor) -> dict[str, Any]:
+def start(inbox: Inbox, raw_body: bytes | None, actor: Actor) -> shapes.UploadPlan:
     """Begin an upload: record it and hand out the presigned plan for its bytes."""
     with _refusals(inbox, actor):
         new = shapes.decode(raw_body, shapes.NewFile)
@@ -111,7 +112,7 @@ def start(inbox: Inbox, raw_body: bytes | None, actor: Actor) -> dict[str, Any]:
         return _plan(upload, seconds)
 
 
-def renew(inbox: Inbox, upload_id: str, actor: Actor) -> dict[str, Any]:
+def renew(inbox: Inbox, upload_id: str, actor: Actor) -> shapes.UploadPlan:
     """A fresh plan for an unfinished upload: new URLs, and only for the parts S3 lacks (resume)."""
     with _refusals(inbox, actor, upload_id):
         upload = _upload_of(inbox, upload_id)
@@ -269,7 +270,7 @@ def _metadata(upload: UploadRecord) -> dict[str, str]:
     return {"upload-id": upload.upload_id}
 
 
-def _plan(upload: UploadRecord, seconds: int) -> dict[str, Any]:
+def _plan(upload: UploadRecord, seconds: int) -> shapes.UploadPlan:
     try:
         plan = storage.upload_plan(
             upload.s3_key,
@@ -282,7 +283,7 @@ def _plan(upload: UploadRecord, seconds: int) -> dict[str, Any]:
     except storage.UploadGone:
         raise Conflict("Storage removed this abandoned upload; start a new one.", "upload_expired") from None
     # The recipient's handle is our upload id; S3's own id stays inside the part URLs.
-    return {**plan, "upload_id": upload.upload_id}
+    return msgspec.structs.replace(plan, upload_id=upload.upload_id)
 
 
 def _place(upload: UploadRecord, file_key: str) -> storage.StoredObject:
