@@ -209,9 +209,7 @@ def of_folder(owner: str, folder_id: str) -> shapes.Collaborators:
         r for r in InvitationRecord.by_folder.query(folder.file_id) if r.kind == "request" and r.status == "open"
     ]
     return shapes.Collaborators(
-        collaborators=[
-            shapes.Collaborator(person=c.person, role=c.role, added_at=c.added_at, added_by=c.added_by) for c in people
-        ],
+        collaborators=[shapes.of(c, shapes.Collaborator) for c in people],
         requests=[
             shapes.JoinRequest(request_id=r.invitation_id, email=r.email, role=r.role, asked_at=r.created_at)
             for r in pending
@@ -300,10 +298,7 @@ def describe_invitation(invitation: InvitationRecord, site: str) -> shapes.Invit
 
 def collaborators_list() -> list[shapes.ExternalCollaborator]:
     """Admins: every external user in at least one folder, with how many (a Query, sparse index)."""
-    return [
-        shapes.ExternalCollaborator(username=p.username, email=p.email, name=p.name, folders=p.folders)
-        for p in PersonRecord.collaborators.query("yes")
-    ]
+    return [shapes.of(p, shapes.ExternalCollaborator) for p in PersonRecord.collaborators.query("yes")]
 
 
 def folders_of_user(username: str) -> tuple[str, list[shapes.CollaboratedFolder]]:

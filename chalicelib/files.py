@@ -252,14 +252,4 @@ def delete_file(owner: str, file_id: str, actor: Actor) -> None:
 
 
 def describe(record: FileRecord) -> shapes.File:
-    return shapes.File(
-        file_id=record.file_id,
-        kind=record.kind,
-        folder_id=record.folder_id,
-        name=record.name,
-        size=record.size,
-        content_type=record.content_type,
-        status=record.status,
-        created_at=record.created_at,
-        updated_at=record.updated_at,
-    )
+    return shapes.of(record, shapes.File)

@@ -103,15 +103,8 @@ def _json(schema: Json) -> Json:
     return {"application/json": {"schema": schema}}
 
 
-def _object(properties: Json, required: tuple[str, ...] | None = None, **extra: Any) -> Json:
-    """An object schema; every property is required unless `required` names fewer."""
-    needed = list(properties) if required is None else list(required)
-    return {"type": "object", "properties": properties, "required": needed, **extra}
-
-
-def _moment(description: str, nullable: bool = False) -> Json:
-    kind = ["string", "null"] if nullable else "string"
-    return {"type": kind, "format": "date-time", "description": description}
+def _object(properties: Json) -> Json:
+    return {"type": "object", "properties": properties, "required": list(properties)}
 
 
 def _path(name: str, description: str) -> Json:
@@ -125,6 +118,11 @@ def _query(name: str, description: str, schema: Json) -> Json:
 def _ok(description: str, **properties: Json) -> Json:
     """A JSON answer whose body is an object of the given properties."""
     return {"description": description, "content": _json(_object(properties))}
+
+
+def _answer(description: str, shape: str) -> Json:
+    """A JSON answer whose body is one shape."""
+    return {"description": description, "content": _json(_ref(shape))}
 
 
 def _operation(
@@ -167,14 +165,11 @@ def _operation(
     return operation
 
 
-_TEXT = {"type": "string"}
 _GROUP = _path("name", "The group's name.")
 _USERNAME = _path("username", "The user's Cognito username.")
-_COUNT = {"type": "integer", "minimum": 0}
 _LIMIT = {"type": "integer", "minimum": 1, "maximum": paging.MAX_LIMIT, "default": paging.DEFAULT_LIMIT}
 _FILE_ID = _path("file_id", "The file's or folder's id, as `file_id` in a File.")
 _VERSION_ID = _path("version_id", "The S3 version id, as `version_id` in a Version.")
-_FOLDER_FIELD = {"type": ["string", "null"], "description": "The folder to put it in; null or absent: the top level."}
 _TOKEN = _path("token", "The link's token, as `token` in a Link; it is also the last part of the link's URL.")
 _UPLOAD_ID = _path("upload_id", "As `upload_id` in the plan the upload started with.")
 _SHARED_FOLDER = _path("folder_id", "The shared folder's id, as in its page's address.")
@@ -441,22 +436,7 @@ def _paths() -> Json:
             "post": _operation(
                 "delete_external_users",
                 "Admins: delete many external users; each succeeds or fails on its own",
-                {
-                    "200": _ok(
-                        "Who was deleted, and who was not and why.",
-                        deleted={"type": "array", "items": {"type": "string"}},
-                        failed={
-                            "type": "array",
-                            "items": _object(
-                                {
-                                    "username": {"type": "string"},
-                                    "code": {"type": "string"},
-                                    "message": {"type": "string"},
-                                }
-                            ),
-                        },
-                    )
-                },
+                {"200": _answer("Who was deleted, and who was not and why.", "Deletions")},
                 body="Usernames",
                 errors={
                     "BadRequest": ("invalid_json", "missing_field", "unknown_field", "invalid_usernames"),
@@ -468,13 +448,7 @@ def _paths() -> Json:
             "get": _operation(
                 "list_collaborators",
                 "A folder's collaborators and open requests to join",
-                {
-                    "200": _ok(
-                        "Who works on the folder, and who asks to.",
-                        collaborators={"type": "array", "items": _ref("Collaborator")},
-                        requests={"type": "array", "items": _ref("JoinRequest")},
-                    )
-                },
+                {"200": _answer("Who works on the folder, and who asks to.", "Collaborators")},
                 parameters=(_FILE_ID,),
                 errors={"BadRequest": ("not_a_folder",), **not_found_file},
             ),
@@ -507,13 +481,7 @@ def _paths() -> Json:
             "post": _operation(
                 "answer_join_request",
                 "Approve or decline a request to join the folder",
-                {
-                    "200": _ok(
-                        "The folder's collaborators and open requests, after the answer.",
-                        collaborators={"type": "array", "items": _ref("Collaborator")},
-                        requests={"type": "array", "items": _ref("JoinRequest")},
-                    )
-                },
+                {"200": _answer("The folder's collaborators and open requests, after the answer.", "Collaborators")},
                 parameters=(_FILE_ID, _path("request_id", "As `request_id` in the folder's requests.")),
                 body="Decision",
                 errors={

@@ -215,15 +215,7 @@ def _between(attribute: Any, low: Any, high: Any) -> Condition | None:
 
 
 def describe(record: PersonRecord) -> shapes.ExternalUser:
-    return shapes.ExternalUser(
-        username=record.username,
-        name=record.name,
-        email=record.email,
-        phone=record.phone,
-        status=record.status,
-        signed_up_at=record.signed_up_at,
-        last_login_at=record.last_login_at,
-    )
+    return shapes.of(record, shapes.ExternalUser)
 
 
 def delete_external(username: str, actor: Actor) -> None:
@@ -255,17 +247,16 @@ def delete_external(username: str, actor: Actor) -> None:
     audit.record(ADMIN_EVENTS, "user_deleted", actor, username=username, email=email or "", links=removed)
 
 
-def delete_many(usernames: list[str], actor: Actor) -> dict[str, Any]:
+def delete_many(usernames: list[str], actor: Actor) -> shapes.Deletions:
     """Delete each user on its own: one failure is reported and does not stop the others."""
-    deleted, failed = [], []
+    deleted: list[str] = []
+    failed: list[shapes.Failure] = []
     for username in usernames:
         try:
             delete_external(username, actor)
             deleted.append(username)
         except (BadRequest, NotFound) as error:
-            failed.append({"username": username, "code": error.code, "message": error.message})
+            failed.append(shapes.Failure(username, error.code, error.message))
         except ClientError as error:
-            failed.append(
-                {"username": username, "code": "cognito_error", "message": error.response["Error"]["Message"]}
-            )
-    return {"deleted": deleted, "failed": failed}
+            failed.append(shapes.Failure(username, "cognito_error", error.response["Error"]["Message"]))
+    return shapes.Deletions(deleted=deleted, failed=failed)

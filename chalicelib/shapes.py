@@ -314,6 +314,14 @@ class Resource(Struct):
                 setattr(self, field, value.astimezone(UTC).replace(microsecond=0))
 
 
+R = TypeVar("R", bound=Struct)
+
+
+def of(record: object, shape: type[R]) -> R:
+    """The answer for a record whose attributes bear the shape's field names."""
+    return msgspec.convert(record, shape, from_attributes=True)
+
+
 class File(Resource):
     """A file or a folder."""
 
@@ -478,6 +486,19 @@ class CollaboratedFolder(Struct):
     role: Role
 
 
+class Failure(Struct):
+    username: str
+    code: str
+    message: str
+
+
+class Deletions(Struct):
+    """Who was deleted, and who was not and why."""
+
+    deleted: list[str]
+    failed: list[Failure]
+
+
 class PartUrl(Struct):
     part_number: Annotated[int, Meta(ge=1)]
     url: Annotated[str, Meta(description="PUT the part's bytes here.", extra_json_schema={"format": "uri"})]
@@ -519,7 +540,7 @@ class Error(Struct):
 
 
 RESOURCES = (File, Link, Version, Upload, Event, ExternalUser, Group, Collaborator, JoinRequest, Invitation)
-RESOURCES += (ExternalCollaborator, CollaboratedFolder, Error)
+RESOURCES += (Collaborators, ExternalCollaborator, CollaboratedFolder, Deletions, Error)
 
 
 def components() -> dict[str, Any]:

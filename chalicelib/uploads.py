@@ -175,16 +175,7 @@ def complete(inbox: Inbox, upload_id: str, actor: Actor) -> dict[str, Any]:
 
 
 def describe(upload: UploadRecord) -> shapes.Upload:
-    return shapes.Upload(
-        upload_id=upload.upload_id,
-        status=upload.status,
-        name=upload.name,
-        size=upload.size,
-        content_type=upload.content_type,
-        version_id=upload.version_id,
-        created_at=upload.created_at,
-        updated_at=upload.updated_at,
-    )
+    return shapes.of(upload, shapes.Upload)
 
 
 # --- the steps ------------------------------------------------------------------------
