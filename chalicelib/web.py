@@ -328,7 +328,7 @@ def middleware(request: Request, get_response: Callable[[Request], Response]) ->
         except Exception:  # failed while answering (an error page that cannot render): still ours, with the id
             _log({"level": "ERROR", "message": "Failed while answering", "traceback": traceback.format_exc()})
             message = f"Something went wrong on our side. Please try again; if it persists, quote {request_id}."
-            response = json_response({"error": {"code": "internal_error", "message": message}}, 500)
+            response = json_response(shapes.Error(shapes.ErrorDetail("internal_error", message)), 500)
         for name, value in _security_headers().items():
             response.headers.setdefault(name, value)
         # The route pattern, never the path: paths carry link tokens.
