@@ -58,6 +58,7 @@ Email = Annotated[str, Meta(max_length=254, extra_json_schema={"format": "email"
 AudienceGroup = Annotated[str, Meta(min_length=1, max_length=128, pattern=_whole(r"[^\s\x00-\x1f]+"))]
 # A group an admin makes: a name Cognito, URLs and people all read without surprise.
 GroupName = Annotated[str, Meta(pattern=_whole(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"))]
+Username = Annotated[str, Meta(min_length=1, max_length=128)]
 Role = Literal["view", "upload"]
 Count = Annotated[int, Meta(ge=0)]
 Url = Annotated[str, Meta(extra_json_schema={"format": "uri"})]
@@ -127,11 +128,10 @@ class NewName(Body):
 
 _VALID_UNTIL = (
     "An ISO-8601 date (2026-12-31, meaning the end of that day, UTC) or time (2026-12-31T18:00:00Z; "
-    "without an offset it is UTC), in the future and at most the configured number of days away; "
+    "without an offset it is UTC), in the future and at most {days} days away; "
     "null means the link works until it is revoked."
 )
 _VALID_UNTIL_REFUSAL = ("invalid_valid_until", "valid_until must be an ISO-8601 date or time, or null.")
-_FLAG_REFUSAL = "must be true or false."
 ValidUntil = Annotated[str | None, Meta(description=_VALID_UNTIL)]
 AllowUpload = Annotated[bool, Meta(description="Whether the recipient may upload a new version.")]
 RequireLogin = Annotated[bool, Meta(description="Whether the recipient must sign in to download.")]
@@ -193,7 +193,7 @@ class LinkChange(Body):
 
 
 class Usernames(Body):
-    usernames: Annotated[list[Annotated[str, Meta(min_length=1, max_length=128)]], Meta(min_length=1, max_length=100)]
+    usernames: Annotated[list[Username], Meta(min_length=1, max_length=MAX_USERNAMES)]
 
     refusals = {"usernames": ("invalid_usernames", f"usernames must list 1 to {MAX_USERNAMES} usernames.")}
 
@@ -557,7 +557,11 @@ def components() -> dict[str, Any]:
         "description": "An upload plan; continue and complete it through the same link or folder.",
         "allOf": [{"$ref": "#/components/schemas/UploadPlan"}, {"type": "object", "required": ["upload_id"]}],
     }
-    found["NewFile"]["properties"]["size"]["maximum"] = get_settings().max_file_size
+    settings = get_settings()
+    found["NewFile"]["properties"]["size"]["maximum"] = settings.max_file_size
+    for body in ("NewLink", "LinkChange"):
+        until = found[body]["properties"]["valid_until"]
+        until["description"] = until["description"].format(days=settings.max_link_days)
     found["LinkChange"]["minProperties"] = 1
     return found
 
@@ -567,7 +571,7 @@ def components() -> dict[str, Any]:
 
 def email(value: str) -> str:
     """An email address in the form links compare addresses in."""
-    if not _EMAIL.match(value.strip()) or len(value) > 254 or names.problem(value):
+    if not _EMAIL.match(value.strip()) or names.problem(value):  # its length is the shape's
         raise BadRequest(f"{_shown(value)} is not an email address.", "invalid_email")
     return names.normalise_email(value)
 
