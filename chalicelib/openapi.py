@@ -415,11 +415,7 @@ def _paths() -> Json:
             "post": _operation(
                 "sync_external_users",
                 "Admins: bring the list in line with Cognito (which stays the source of truth)",
-                {
-                    "200": _ok(
-                        "What the list now holds.", external_users={"type": "integer"}, removed={"type": "integer"}
-                    )
-                },
+                {"200": _answer("What the list now holds.", "Synced")},
                 errors={"Forbidden": _ADMIN_CODES},
             ),
         },

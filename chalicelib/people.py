@@ -72,7 +72,7 @@ def _project(user: dict[str, Any], last_login: datetime | None = None) -> Person
     return record
 
 
-def sync() -> dict[str, int]:
+def sync() -> shapes.Synced:
     """Bring the projection in line with Cognito (an admin's maintenance action, not a page read)."""
     pool = get_settings().user_pool_id
     team = {u for group in (MEMBERS, ADMINS) for u in _usernames_in(group)}
@@ -88,7 +88,7 @@ def sync() -> dict[str, int]:
     for username in stale:
         _forget(username)
     search.write(synced)  # writes everyone's entries again: builds the index of a stack that had none
-    return {"external_users": len(seen), "removed": len(stale)}
+    return shapes.Synced(external_users=len(seen), removed=len(stale))
 
 
 def _usernames_in(group: str) -> set[str]:

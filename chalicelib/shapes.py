@@ -486,6 +486,13 @@ class CollaboratedFolder(Struct):
     role: Role
 
 
+class Synced(Struct):
+    """The list of external users after bringing it in line with Cognito."""
+
+    external_users: Count
+    removed: Count
+
+
 class Failure(Struct):
     username: str
     code: str
@@ -540,7 +547,7 @@ class Error(Struct):
 
 
 RESOURCES = (File, Link, Version, Upload, Event, ExternalUser, Group, Collaborator, JoinRequest, Invitation)
-RESOURCES += (Collaborators, ExternalCollaborator, CollaboratedFolder, Deletions, Error)
+RESOURCES += (Collaborators, ExternalCollaborator, CollaboratedFolder, Synced, Deletions, Error)
 
 
 def components() -> dict[str, Any]:
