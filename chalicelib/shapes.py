@@ -267,6 +267,8 @@ def decode(raw: bytes | None, shape: type[B], empty: bool = False) -> B:
         return msgspec.convert(body, shape)
     except msgspec.ValidationError as error:
         raise _refusal(shape, str(error)) from None
+    except UnicodeEncodeError:  # msgspec meets a lone surrogate where no name is expected (a key, a flag)
+        raise BadRequest("The request body holds text that is not valid Unicode.", "invalid_json") from None
 
 
 _AT = re.compile(r" - at `\$\.(\w+)")

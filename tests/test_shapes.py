@@ -24,6 +24,22 @@ def test_every_body_refuses_a_field_it_does_not_declare(shape):
     assert _code(shape, {"owner": "someone"}) == "unknown_field"
 
 
+@pytest.mark.parametrize(
+    ("shape", "raw", "code"),
+    [
+        (shapes.LinkChange, b'{"allow_upload": "\\ud800"}', "invalid_json"),
+        (shapes.NewJoinLink, b'{"role": "\\ud800"}', "invalid_json"),
+        (shapes.NewGroup, b'{"\\ud800": 1}', "invalid_json"),
+        (shapes.NewName, b'{"name": "half \\ud800 a pair"}', "invalid_name"),
+    ],
+)
+def test_a_lone_surrogate_anywhere_in_a_body_is_refused_with_a_code(shape, raw, code):
+    with pytest.raises(BadRequest) as refused:
+        shapes.decode(raw, shape)
+
+    assert refused.value.code == code
+
+
 def test_a_names_limit_is_declared_once_and_both_enforced_and_documented():
     longest = "n" * names.MAX_LENGTH
 
