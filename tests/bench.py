@@ -54,6 +54,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
+from spies import aws_operations, items_read
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -446,26 +447,6 @@ def tidy_events(stack: Any, file_id: str) -> Callable[[], None]:
     return tidy
 
 
-@contextlib.contextmanager
-def aws_operations() -> Any:
-    """The AWS operations botocore sends meanwhile, from any client (pynamodb's too)."""
-    import botocore.endpoint
-
-    seen: list[str] = []
-    send = botocore.endpoint.Endpoint._send
-
-    def spy(endpoint: Any, request: Any) -> Any:
-        target = request.headers.get("X-Amz-Target", b"").decode().rpartition(".")[2]
-        seen.append(target or f"{request.method} {request.url.split('?')[0]}")
-        return send(endpoint, request)
-
-    botocore.endpoint.Endpoint._send = spy
-    try:
-        yield seen
-    finally:
-        botocore.endpoint.Endpoint._send = send
-
-
 def interleaved(
     first: Callable[[], Any], second: Callable[[], Any], runs: int, between: Callable[[], None]
 ) -> tuple[list[float], list[float]]:
@@ -727,31 +708,6 @@ def floor_list(stack: Any, request: ListRequest) -> Callable[[], list[str]]:
         return [item["username"]["S"] for item in dynamodb.query(**query)["Items"]]
 
     return listing
-
-
-@contextlib.contextmanager
-def items_read() -> Any:
-    """The items DynamoDB reads for the requests sent meanwhile, summed: Query's ScannedCount,
-    BatchGetItem's and GetItem's items."""
-    import botocore.endpoint
-
-    read = [0]
-    send = botocore.endpoint.Endpoint._send
-
-    def spy(endpoint: Any, request: Any) -> Any:
-        response = send(endpoint, request)
-        operation = request.headers.get("X-Amz-Target", b"").decode().rpartition(".")[2]
-        if operation in ("Query", "BatchGetItem", "GetItem") and response.status_code == 200:
-            body = json.loads(response.content)
-            read[0] += body.get("ScannedCount", 0) + sum(len(items) for items in body.get("Responses", {}).values())
-            read[0] += 1 if "Item" in body else 0
-        return response
-
-    botocore.endpoint.Endpoint._send = spy
-    try:
-        yield read
-    finally:
-        botocore.endpoint.Endpoint._send = send
 
 
 @dataclass(frozen=True)

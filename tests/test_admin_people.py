@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 from conftest import Api, shared_file, signed_in
+from spies import items_read
 from test_sign_in import sign_in_through_pages
 
 from chalicelib import search
@@ -108,33 +107,9 @@ def test_phone_search_matches_the_digits_whatever_the_formatting(admin, seeded, 
     assert found == ["seed-20"]
 
 
-@contextlib.contextmanager
-def _items_read():
-    """Items DynamoDB reads for the app meanwhile: Query's ScannedCount, BatchGetItem's and GetItem's items."""
-    import botocore.endpoint
-
-    read = [0]
-    send = botocore.endpoint.Endpoint._send
-
-    def spy(endpoint, request):
-        response = send(endpoint, request)
-        operation = request.headers.get("X-Amz-Target", b"").decode().rpartition(".")[2]
-        if operation in ("Query", "BatchGetItem", "GetItem") and response.status_code == 200:
-            body = json.loads(response.content)
-            read[0] += body.get("ScannedCount", 0) + sum(len(items) for items in body.get("Responses", {}).values())
-            read[0] += 1 if "Item" in body else 0
-        return response
-
-    botocore.endpoint.Endpoint._send = spy
-    try:
-        yield read
-    finally:
-        botocore.endpoint.Endpoint._send = send
-
-
 @pytest.mark.parametrize(("term", "found"), [("p07@", 1), ("seedling 2", 10), ("555002", 10)])
 def test_a_search_reads_about_what_it_finds(admin, seeded, term, found):
-    with _items_read() as read:
+    with items_read() as read:
         answer = admin.call("GET", f"/api/admin/external-users?{RANGE}&limit=5&q={requests.utils.quote(term)}")
 
     shown = len(answer.data["users"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 from datetime import UTC, datetime, timedelta
 from html import unescape
@@ -11,6 +10,7 @@ import pytest
 import requests
 import time_machine
 from conftest import shared_file, signed_in
+from spies import aws_operations
 
 PASSWORD = "Secret-pass-1"
 
@@ -241,27 +241,6 @@ def test_every_refusal_and_granted_access_is_audited_with_who(served, stack, mem
     assert ("link_opened", "email:olga@partner.example") in events
 
 
-@contextlib.contextmanager
-def cognito_calls():
-    """The Cognito operations the app sends meanwhile (it runs in this process)."""
-    import botocore.endpoint
-
-    seen: list[str] = []
-    send = botocore.endpoint.Endpoint._send
-
-    def spy(endpoint, request):
-        target = request.headers.get("X-Amz-Target", b"").decode()
-        if target.startswith("AWSCognitoIdentityProviderService."):
-            seen.append(target.rpartition(".")[2])
-        return send(endpoint, request)
-
-    botocore.endpoint.Endpoint._send = spy
-    try:
-        yield seen
-    finally:
-        botocore.endpoint.Endpoint._send = send
-
-
 def test_a_public_link_names_a_signed_in_visitor_without_asking_cognito(served, stack, member, browser):
     signed_in(stack, "gina@partner.example", groups=())
     sign_in_through_pages(browser, f"{served}/portal", "gina@partner.example")
@@ -269,10 +248,10 @@ def test_a_public_link_names_a_signed_in_visitor_without_asking_cognito(served, 
     _, public = shared_file(member, data)
     _, restricted = shared_file(member, data, recipients=["gina@partner.example"])
 
-    with cognito_calls() as public_calls:
+    with aws_operations("AWSCognitoIdentityProviderService.") as public_calls:
         page = browser.get(f"{served}/s/{public['token']}")
         download = browser.get(f"{served}/s/{public['token']}/download")
-    with cognito_calls() as restricted_calls:
+    with aws_operations("AWSCognitoIdentityProviderService.") as restricted_calls:
         restricted_page = browser.get(f"{served}/s/{restricted['token']}")
 
     assert page.status_code == 200
