@@ -256,6 +256,11 @@ def _path_with_query(request: Request) -> str:
     return f"{path}?{query}" if query else path
 
 
+def _internal_error_message(request_id: str) -> str:
+    """What an unexpected failure tells the person: try again, and the id that finds its log line."""
+    return f"Something went wrong on our side. Please try again; if it persists, quote {request_id}."
+
+
 def _own_error_shape(response: Response, request: Request, request_id: str) -> Response:
     """Chalice answers some errors itself (405, 415, 500) as {"Code", "Message"}: reshape them.
 
@@ -269,7 +274,7 @@ def _own_error_shape(response: Response, request: Request, request_id: str) -> R
     code = {405: "method_not_allowed", 415: "unsupported_media_type"}.get(status, "bad_request")
     if status >= 500:
         code = "internal_error"
-        message = f"Something went wrong on our side. Please try again; if it persists, quote {request_id}."
+        message = _internal_error_message(request_id)
     else:
         message = str(body.get("Message", ""))
     error = HandoverError(message, code)
@@ -327,7 +332,7 @@ def middleware(request: Request, get_response: Callable[[Request], Response]) ->
             response = _own_error_shape(response, request, request_id)
         except Exception:  # failed while answering (an error page that cannot render): still ours, with the id
             _log({"level": "ERROR", "message": "Failed while answering", "traceback": traceback.format_exc()})
-            message = f"Something went wrong on our side. Please try again; if it persists, quote {request_id}."
+            message = _internal_error_message(request_id)
             response = json_response(shapes.Error(shapes.ErrorDetail("internal_error", message)), 500)
         for name, value in _security_headers().items():
             response.headers.setdefault(name, value)

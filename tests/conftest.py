@@ -132,6 +132,13 @@ def chromium(request: pytest.FixtureRequest):
         browser.close()
 
 
+def refuse_as_expired(route: Any) -> None:
+    """Answer a browser's request to S3 as S3 answers a presigned URL that has expired."""
+    headers = {"Access-Control-Allow-Origin": "*", "Content-Type": "application/xml"}
+    body = "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
+    route.fulfill(status=403, headers=headers, body=body)
+
+
 @pytest.fixture
 def page(chromium, served):
     """A fresh browser context (no cookies) and a page in it."""

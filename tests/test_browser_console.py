@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import SCREENSHOTS, MiB, shared_file
+from conftest import SCREENSHOTS, MiB, refuse_as_expired, shared_file
 
 from chalicelib import clock
 
@@ -456,9 +456,7 @@ def test_an_upload_outlives_a_failed_renewal_of_its_urls(console, served):
     def storage_refuses_part_one_twice(route):
         if len(refusals) < 2:
             refusals.append(route.request.url)
-            headers = {"Access-Control-Allow-Origin": "*", "Content-Type": "application/xml"}
-            body = "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
-            route.fulfill(status=403, headers=headers, body=body)
+            refuse_as_expired(route)
         else:
             route.continue_()
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import MiB, shared_file
+from conftest import MiB, refuse_as_expired, shared_file
 from playwright.sync_api import expect
 
 
@@ -106,9 +106,7 @@ def test_storage_refusing_an_expired_url_makes_the_page_ask_the_link_for_fresh_o
     def storage_refuses_the_first_write(route):
         if route.request.method in ("POST", "PUT") and not refusals:
             refusals.append(route.request.url)
-            headers = {"Access-Control-Allow-Origin": "*", "Content-Type": "application/xml"}
-            body = "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
-            route.fulfill(status=403, headers=headers, body=body)
+            refuse_as_expired(route)
         else:
             route.continue_()
 
