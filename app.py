@@ -31,6 +31,7 @@ shapes = on_first_use("shapes")
 uploads = on_first_use("uploads")
 urls = on_first_use("urls")
 versions = on_first_use("versions")
+zips = on_first_use("zips")
 
 app = Chalice(app_name="handover", configure_logs=False)
 web.install(app)
@@ -360,6 +361,30 @@ def download(token: str) -> Response:
 @app.route("/s/{token}/files/{file_id}/download", methods=["GET"])
 def download_from_folder(token: str, file_id: str) -> Response:
     return web.redirect(recipients.folder_download(token, file_id, _call()))
+
+
+@app.route("/s/{token}/zip", methods=["POST"])
+def folder_zip(token: str) -> Response:
+    call = _call()
+    return web.json_response({"zip": zips.start(token, call, call.site)}, 202)
+
+
+@app.route("/s/{token}/zip/{ticket}", methods=["GET"])
+def folder_zip_status(token: str, ticket: str) -> Response:
+    call = _call()
+    return web.json_response({"zip": zips.progress(token, ticket, call, call.site)})
+
+
+@app.route("/s/{token}/zip/{ticket}/download", methods=["GET"])
+def folder_zip_download(token: str, ticket: str) -> Response:
+    call = _call()
+    return web.redirect(zips.download_url(token, ticket, call))
+
+
+@app.lambda_function(name="zip_builder")
+def build_zip(event: dict, context: object) -> None:
+    """Download all's builder: its own Lambda function, invoked asynchronously (see chalicelib/zips.py)."""
+    zips.build(event["zip_id"])
 
 
 @app.route("/portal", methods=["GET"])

@@ -40,3 +40,8 @@ def cognito() -> Any:
 @lru_cache(maxsize=1)
 def ssm() -> Any:
     return _client("ssm", get_settings().ssm_endpoint)
+
+
+@lru_cache(maxsize=1)
+def lambda_() -> Any:
+    return _client("lambda", get_settings().lambda_endpoint)

@@ -47,11 +47,13 @@ class Settings:
     link_retention_days: int
     guess_limit: int
     guess_window_seconds: int
+    zip_function: str  # the Lambda function that builds a folder's ZIP (zips.py), invoked asynchronously
     # Endpoints of the embedded local AWS; empty on AWS, where boto3 finds the real ones.
     s3_endpoint: str
     dynamodb_endpoint: str
     cognito_endpoint: str
     ssm_endpoint: str
+    lambda_endpoint: str
 
 
 def _int(env: dict, name: str, default: int) -> int:
@@ -99,10 +101,12 @@ def settings_from(env: dict) -> Settings:
         link_retention_days=_int(env, "LINK_RETENTION_DAYS", 30),
         guess_limit=_int(env, "GUESS_LIMIT", 30),
         guess_window_seconds=_int(env, "GUESS_WINDOW_SECONDS", 300),
+        zip_function=env.get("ZIP_FUNCTION", "handover-zip-builder"),
         s3_endpoint=env.get("AWS_ENDPOINT_URL_S3", ""),
         dynamodb_endpoint=env.get("AWS_ENDPOINT_URL_DYNAMODB", ""),
         cognito_endpoint=env.get("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", ""),
         ssm_endpoint=env.get("AWS_ENDPOINT_URL_SSM", ""),
+        lambda_endpoint=env.get("AWS_ENDPOINT_URL_LAMBDA", ""),
     )
 
 

@@ -402,6 +402,22 @@ class Upload(Resource):
     updated_at: _moment("When it last changed.")
 
 
+class FolderZip(Resource):
+    """A folder link's files as one ZIP (Download all): built beside the API, then downloaded from S3."""
+
+    state: Annotated[
+        Literal["building", "ready", "failed"],
+        Meta(description="`building` until every file is in the ZIP; `failed` if it could not be made (start again)."),
+    ]
+    name: Annotated[str, Meta(description="The name the ZIP is saved under.")]
+    files: Annotated[int, Meta(ge=1, description="How many files it holds.")]
+    bytes_total: Annotated[int, Meta(ge=0, description="The files' bytes together.")]
+    bytes_done: Annotated[int, Meta(ge=0, description="How many of them are in the ZIP so far.")]
+    status_url: Annotated[str, Meta(description="Poll this (GET) until `state` is `ready`.")]
+    download_url: Annotated[str | None, Meta(description="Once ready: a redirect to a short-lived S3 URL of the ZIP.")]
+    usable_until: _moment("Until when status_url and download_url work; after that, start again.")
+
+
 class Event(Resource):
     """One line of a file's or folder's history."""
 
@@ -550,6 +566,7 @@ class Error(Struct):
 
 RESOURCES = (File, Link, Version, Upload, Event, ExternalUser, Group, Collaborator, JoinRequest, Invitation)
 RESOURCES += (Collaborators, ExternalCollaborator, CollaboratedFolder, Synced, Deletions, Error)
+RESOURCES += (FolderZip,)
 
 
 def components() -> dict[str, Any]:

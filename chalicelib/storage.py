@@ -285,12 +285,17 @@ def served_type(content_type: str) -> str:
     return content_type
 
 
-def presigned_download(key: str, version_id: str | None, name: str, content_type: str, seconds: int) -> str:
-    """A short-lived GET that makes the browser save the file under its real name, as inert bytes if need be."""
+def presigned_download(
+    key: str, version_id: str | None, name: str, content_type: str, seconds: int, *, inline: bool = False
+) -> str:
+    """A short-lived GET that makes the browser save the file under its real name, as inert bytes if need be.
+
+    `inline` lets the browser show it instead (previews); the type is still the safe one.
+    """
     params = {
         "Bucket": _bucket(),
         "Key": key,
-        "ResponseContentDisposition": content_disposition(name),
+        "ResponseContentDisposition": content_disposition(name, "inline" if inline else "attachment"),
         "ResponseContentType": served_type(content_type),
     }
     if version_id:
@@ -306,9 +311,9 @@ def download_name(name: str) -> str:
     return _UNSAFE_IN_FILENAME.sub("_", name).strip() or "download"
 
 
-def content_disposition(name: str) -> str:
-    """`attachment` with an ASCII fallback and the exact UTF-8 name (RFC 6266, RFC 5987)."""
+def content_disposition(name: str, disposition: str = "attachment") -> str:
+    """`attachment` (or `inline`) with an ASCII fallback and the exact UTF-8 name (RFC 6266, RFC 5987)."""
     safe = download_name(name)
     ascii_name = unicodedata.normalize("NFKD", safe).encode("ascii", "ignore").decode()
     ascii_name = re.sub(r'["\\%]', "_", ascii_name).strip() or "download"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(safe, safe='')}"
+    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(safe, safe='')}"

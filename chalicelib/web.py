@@ -219,7 +219,9 @@ def query(request: Request, name: str) -> str | None:
 def _wants_json(request: Request) -> bool:
     """The member API and the upload APIs (scripts, the pages' uploader) speak JSON."""
     path = request.path  # the route pattern, e.g. /s/{token}/uploads
-    return path == "/api" or path.startswith(("/api/", "/s/{token}/uploads", "/portal/folders/{folder_id}/uploads"))
+    return path == "/api" or path.startswith(
+        ("/api/", "/s/{token}/uploads", "/s/{token}/zip", "/portal/folders/{folder_id}/uploads")
+    )
 
 
 def error_response(error: HandoverError, request: Request) -> Response:

@@ -26,12 +26,14 @@ import boto3
 from botocore.config import Config
 
 from chalicelib.config import Settings
+from devstack.local_lambda import LocalLambda
 
 ACCESS_KEY = "handover-local"
 SECRET_KEY = "handover-local-secret"
 REGION = "us-east-1"
 DEMO_USER = "demo@handover.local"
 DEMO_PASSWORD = "Handover-demo-1"
+ZIP_FUNCTION = "handover-local-zip-builder"
 
 
 def free_port() -> int:
@@ -69,7 +71,9 @@ class LocalStack:
     app_url: str  # where the app is served: CORS origin, sign-in callback, hosted-login stand-in
     s3_port: int = field(default_factory=free_port)
     moto_port: int = field(default_factory=free_port)
+    lambda_port: int = field(default_factory=free_port)
     processes: list[subprocess.Popen] = field(default_factory=list)
+    functions: LocalLambda | None = None
     user_pool_id: str = ""
     client_id: str = ""
 
@@ -80,6 +84,10 @@ class LocalStack:
     @property
     def moto_endpoint(self) -> str:
         return f"http://127.0.0.1:{self.moto_port}"
+
+    @property
+    def lambda_endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.lambda_port}"
 
     # --- processes ------------------------------------------------------------------
 
@@ -96,6 +104,8 @@ class LocalStack:
             self.processes.append(self._start_seaweedfs(log))
         _wait_for(f"{self.moto_endpoint}/moto-api/", self.processes[0], "moto server")
         _wait_for(self.s3_endpoint, self.processes[1], "SeaweedFS S3 gateway")
+        # The app's asynchronous functions run here, in this process (see devstack/local_lambda.py).
+        self.functions = LocalLambda(self.lambda_port, {ZIP_FUNCTION: "build_zip"})
 
     def _start_seaweedfs(self, log: Any) -> subprocess.Popen:
         weed_dir = self.data_dir / "seaweedfs"
@@ -124,6 +134,9 @@ class LocalStack:
         return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=weed_dir)
 
     def stop(self) -> None:
+        if self.functions is not None:
+            self.functions.stop()
+            self.functions = None
         for process in self.processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -163,6 +176,8 @@ class LocalStack:
             AWS_ENDPOINT_URL_DYNAMODB=self.moto_endpoint,
             AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=self.moto_endpoint,
             AWS_ENDPOINT_URL_SSM=self.moto_endpoint,
+            AWS_ENDPOINT_URL_LAMBDA=self.lambda_endpoint,
+            ZIP_FUNCTION=ZIP_FUNCTION,
             USER_POOL_ID=self.user_pool_id,
             USER_POOL_CLIENT_ID=self.client_id,
             # moto serves the pool's keys at its own address; `iss` keeps the AWS form.
@@ -274,10 +289,12 @@ def lifecycle_rules(settings: Settings) -> list[dict[str, Any]]:
     """The bucket's lifecycle rules (the CloudFormation bucket carries the same).
 
     Abandoned multipart uploads are aborted and staged recipient uploads left behind are
-    removed after INCOMPLETE_UPLOAD_DAYS; when NONCURRENT_VERSION_DAYS is set, a file's
-    version expires that many days after a newer one replaced it.
+    removed after INCOMPLETE_UPLOAD_DAYS; folders' ZIPs (Download all) after a day; when
+    NONCURRENT_VERSION_DAYS is set, a file's version expires that many days after a newer
+    one replaced it.
     """
     from chalicelib.storage import STAGING
+    from chalicelib.zips import PREFIX as ZIPS
 
     days = settings.incomplete_upload_days
     rules: list[dict[str, Any]] = [
@@ -286,6 +303,13 @@ def lifecycle_rules(settings: Settings) -> list[dict[str, Any]]:
             "Status": "Enabled",
             "Filter": {"Prefix": ""},
             "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": days},
+        },
+        {
+            "ID": "remove-folder-zips",
+            "Status": "Enabled",
+            "Filter": {"Prefix": ZIPS},
+            "Expiration": {"Days": 1},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
         },
         {
             "ID": "remove-staged-uploads",

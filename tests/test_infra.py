@@ -720,3 +720,21 @@ def test_dev_only_code_never_reaches_the_lambda_package(packaged: Path) -> None:
     assert [name for name in names if name.startswith("devstack/") or "local_login" in name] == []
     assert [name for name in names if name.startswith("chalicelib/") and "localstack" in name] == []
     assert "templates/base.html" in names  # the app's own templates are there
+
+
+def test_folder_zips_are_built_by_their_own_function_which_only_the_app_invokes(resources: dict[str, Any]):
+    builder = _props(resources, "ZipBuilder")
+    app_variables = _props(resources, "APIHandler")["Environment"]["Variables"]
+    statements = resources["APIHandlerPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    invoke = [s for s in statements if "lambda:InvokeFunction" in _as_list(s["Action"])]
+    retries = _props(resources, "ZipBuilderInvokeConfig")
+    rules = _props(resources, "FilesBucket")["LifecycleConfiguration"]["Rules"]
+
+    assert builder["Handler"] == "app.build_zip" and builder["Timeout"] == 900  # Lambda's longest run
+    assert builder["Environment"]["Variables"]["FILES_BUCKET"] == app_variables["FILES_BUCKET"]
+    assert app_variables["ZIP_FUNCTION"] == {"Ref": "ZipBuilder"}
+    assert [s["Resource"] for s in invoke] == [{"Fn::GetAtt": ["ZipBuilder", "Arn"]}]
+    assert (retries["FunctionName"], retries["MaximumRetryAttempts"]) == ({"Ref": "ZipBuilder"}, 0)
+    assert {"Prefix": "zips/", "ExpirationInDays": 1} in [
+        {k: rule[k] for k in ("Prefix", "ExpirationInDays") if k in rule} for rule in rules if isinstance(rule, dict)
+    ]
