@@ -14,6 +14,8 @@ from chalicelib.models import FileRecord, LinkRecord
 if TYPE_CHECKING:  # Jinja loads with the first page rendered, not at cold start
     from jinja2 import Environment
 
+    from chalicelib.previews import Preview
+
 
 class Viewer(Protocol):
     """Who a recipient's page says is signed in (web.Call, or an auth.Caller)."""
@@ -69,9 +71,9 @@ def render(template: str, *, also_from: tuple[Path, ...] = (), **context: Any) -
     return _environment(*also_from).get_template(template).render(**context)
 
 
-def landing(link: LinkRecord, token: str, site: str, viewer: Viewer | None) -> str:
-    """The page a recipient sees on opening a link: what the file is, and a download button."""
-    return render("landing.html", site=site, viewer=viewer, token=token, link=link, file=link.target)
+def landing(link: LinkRecord, token: str, site: str, viewer: Viewer | None, preview: Preview | None = None) -> str:
+    """The page a recipient sees on opening a link: what the file is, a download button, and its preview."""
+    return render("landing.html", site=site, viewer=viewer, token=token, link=link, file=link.target, preview=preview)
 
 
 def folder(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chalicelib import collaborators, files, folder_links, links, pages, urls
+from chalicelib import collaborators, files, folder_links, links, pages, previews, urls
 from chalicelib.errors import LoginRequired
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def link_page(token: str, visitor: Call) -> str:
     if link.target.kind == "folder":
         folder, trail, items = folder_links.folder_view(link, visitor.query("folder"))
         return pages.folder(link, token, visitor.site, visitor.shown(), folder, trail, items)
-    return pages.landing(link, token, visitor.site, visitor.shown())
+    return pages.landing(link, token, visitor.site, visitor.shown(), previews.preview_of(link))
 
 
 def download(token: str, visitor: Call) -> str:

@@ -28,8 +28,8 @@ from chalicelib.models import SessionRecord
 # Tokens live in URLs: no referrer leaves a page, nothing is cached or indexed.
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
-        "connect-src 'self' {s3}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        "default-src 'none'; style-src 'self'; img-src 'self' data: {s3}; script-src 'self'; "
+        "connect-src 'self' {s3}; frame-src {s3}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     ),
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
@@ -41,7 +41,8 @@ _SECURITY_HEADERS = {
 
 @lru_cache(maxsize=1)
 def _security_headers() -> dict[str, str]:
-    # Uploads go from the page straight to S3, so its scripts may connect to the bucket.
+    # Uploads go from the page straight to S3, so its scripts may connect to the bucket; previews
+    # (images, and PDFs and text in a frame) come from it too.
     csp = _SECURITY_HEADERS["Content-Security-Policy"].format(s3=" ".join(storage.browser_origins()))
     return {**_SECURITY_HEADERS, "Content-Security-Policy": csp}
 

@@ -11,6 +11,9 @@ import requests
 import time_machine
 from conftest import Api, MiB, shared_file, signed_in, upload
 
+from chalicelib.config import settings_from
+from devstack.localstack import lifecycle_rules
+
 
 def _folder(api: Api, name: str, parent: str | None = None) -> dict:
     answer = api.call("POST", "/api/folders", {"name": name, "folder_id": parent})
@@ -171,3 +174,26 @@ def test_an_empty_folder_has_nothing_to_download(member, anonymous):
     assert (answer.status_code, answer.data["error"]["code"]) == (409, "folder_empty")
     events = member.call("GET", f"/api/files/{shared['file_id']}/events").data["events"]
     assert "link_downloaded" not in [event["kind"] for event in events]
+
+
+def test_names_that_clash_in_one_folder_get_numbered_in_the_zip(member, anonymous):
+    shared = _folder(member, "Clashes")
+    _file_in(member, shared["file_id"], "notes.txt", b"first")
+    _file_in(member, shared["file_id"], "Notes.txt", b"second")
+    _file_in(member, shared["file_id"], "notes.txt", b"third")
+    link = member.call("POST", f"/api/files/{shared['file_id']}/links", {}).data["link"]
+
+    status = _until_built(anonymous, anonymous.call("POST", f"/s/{link['token']}/zip").data["zip"])
+    archive = _zip_of(anonymous, status)
+
+    files = [name for name in archive.namelist() if not name.endswith("/")]
+    expected = ["clashes/notes (2).txt", "clashes/notes (3).txt", "clashes/notes.txt"]
+    assert sorted(name.lower() for name in files) == expected
+    assert sorted(archive.read(name) for name in files) == [b"first", b"second", b"third"]
+
+
+def test_the_bucket_forgets_folder_zips_after_a_day():
+    rules = {rule["ID"]: rule for rule in lifecycle_rules(settings_from({}))}
+
+    assert rules["remove-folder-zips"]["Filter"] == {"Prefix": "zips/"}
+    assert rules["remove-folder-zips"]["Expiration"] == {"Days": 1}
