@@ -69,14 +69,14 @@ _ERRORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "or no such upload through this link or folder.",
         ("file_not_found", "folder_not_found", "link_not_found", "user_not_found", "group_not_found")
         + ("request_not_found", "collaborator_not_found", "version_not_found", "upload_not_found")
-        + ("link_is_folder", "not_a_folder_link"),
+        + ("link_is_folder", "not_a_folder_link", "zip_not_found"),
     ),
     "Conflict": (
         "409",
         "The file, link or upload is not in a state that allows this.",
         ("file_not_ready", "file_changed", "file_already_complete", "upload_incomplete", "upload_missing")
         + ("size_mismatch", "upload_expired", "file_deleting", "link_revoked", "group_exists", "request_answered")
-        + ("upload_already_complete", "upload_completing"),
+        + ("upload_already_complete", "upload_completing", "folder_empty", "folder_too_large", "zip_not_ready"),
     ),
     "Gone": (
         "410",
@@ -173,6 +173,13 @@ _VERSION_ID = _path("version_id", "The S3 version id, as `version_id` in a Versi
 _TOKEN = _path("token", "The link's token, as `token` in a Link; it is also the last part of the link's URL.")
 _UPLOAD_ID = _path("upload_id", "As `upload_id` in the plan the upload started with.")
 _SHARED_FOLDER = _path("folder_id", "The shared folder's id, as in its page's address.")
+_TICKET = _path("ticket", "The last part of `status_url` in the FolderZip that starting it answered.")
+# Download all checks a link as its downloads do; its ticket names one ZIP of that link.
+_ZIP_REFUSALS = {
+    **_LINK_REFUSALS,
+    "Forbidden": ("not_allowed", "csrf_failed"),
+    "NotFound": ("link_not_found", "not_a_folder_link", "zip_not_found"),
+}
 
 
 def _redirect(description: str) -> Json:
@@ -627,6 +634,41 @@ def _paths() -> Json:
                 },
                 recipient=True,
                 page=True,
+            ),
+        },
+        "/s/{token}/zip": {
+            "post": _operation(
+                "folder_zip",
+                "Recipients: download all of a shared folder as one ZIP (counted as one download); start here",
+                {"202": _ok("The ZIP, building (or ready, when the folder is unchanged).", zip=_ref("FolderZip"))},
+                parameters=(_TOKEN,),
+                errors={**_ZIP_REFUSALS, "Conflict": ("folder_empty", "folder_too_large")},
+                recipient=True,
+            ),
+        },
+        "/s/{token}/zip/{ticket}": {
+            "get": _operation(
+                "folder_zip_status",
+                "Recipients: how far the ZIP has come; poll until `state` is `ready`, then follow `download_url`",
+                {"200": _ok("The ZIP's state and progress.", zip=_ref("FolderZip"))},
+                parameters=(_TOKEN, _TICKET),
+                errors=_ZIP_REFUSALS,
+                recipient=True,
+            ),
+        },
+        "/s/{token}/zip/{ticket}/download": {
+            "get": _operation(
+                "folder_zip_download",
+                "Recipients: the finished ZIP, as a redirect to a short-lived S3 URL",
+                {
+                    "302": {
+                        "description": "`Location` is a presigned GET of the ZIP, saved as `<folder>.zip`.",
+                        "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+                    }
+                },
+                parameters=(_TOKEN, _TICKET),
+                errors={**_ZIP_REFUSALS, "Conflict": ("zip_not_ready",)},
+                recipient=True,
             ),
         },
         "/s/{token}/uploads": {

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MiB, shared_file
+from conftest import MiB, shared_file, upload
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
@@ -39,7 +39,7 @@ def _documented_routes(app) -> dict[tuple[str, str], Any]:
         (path, method.lower()): entry
         for path, methods in app.routes.items()
         for method, entry in methods.items()
-        if _is_api(path) or "/uploads" in path or (path, method.lower()) in _RECIPIENT_DOWNLOADS
+        if _is_api(path) or "/uploads" in path or "/zip" in path or (path, method.lower()) in _RECIPIENT_DOWNLOADS
     }
 
 
@@ -175,8 +175,26 @@ def test_the_recipient_routes_answer_as_the_document_says(member, anonymous, doc
             404,
         ),
         ("post", "/portal/folders/{folder_id}/uploads", "/portal/folders/nothing-here/uploads", {}, 401),
+        ("post", "/s/{token}/zip", f"{closed_path}/zip", None, 404),
+        ("get", "/s/{token}/zip/{ticket}", f"{closed_path}/zip/forged.ticket", None, 404),
+        ("get", "/s/{token}/zip/{ticket}/download", f"{closed_path}/zip/forged.ticket/download", None, 404),
     ]
     for method, template, path, body, status in calls:
         answer = anonymous.call(method.upper(), path, body)
         assert answer.status_code == status, (method, path, answer.body)
         _conforms(document, method, template, answer)
+
+
+def test_download_all_answers_as_the_document_says(member, anonymous, document):
+    folder = member.call("POST", "/api/folders", {"name": "Pack"}).data["file"]
+    created = member.call("POST", "/api/files", {"name": "a.txt", "size": 1, "folder_id": folder["file_id"]})
+    upload(created.data["upload"], b"a")
+    member.call("POST", f"/api/files/{created.data['file']['file_id']}/complete")
+    token = member.call("POST", f"/api/files/{folder['file_id']}/links", {}).data["link"]["token"]
+
+    started = anonymous.call("POST", f"/s/{token}/zip")
+    ticket = started.data["zip"]["status_url"].rsplit("/", 1)[1]
+    polled = anonymous.call("GET", f"/s/{token}/zip/{ticket}")
+
+    _conforms(document, "post", "/s/{token}/zip", started)
+    _conforms(document, "get", "/s/{token}/zip/{ticket}", polled)
