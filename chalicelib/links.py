@@ -245,19 +245,28 @@ def is_for(link: LinkRecord, person: Person) -> bool:
     return (person.email is not None and person.email in link.recipients) or bool(set(link.groups) & person.groups)
 
 
-def check_access(link: LinkRecord, visitor: Visiting) -> None:
-    """Refuse visitors a login-required link is not for; audit every decision on such links."""
+def check_access(link: LinkRecord, visitor: Visiting, *, quiet: bool = False) -> None:
+    """Refuse visitors a login-required link is not for; audit every decision on such links.
+
+    `quiet` checks the same without events, for requests that only follow up on an action
+    already recorded (polling a Download all).
+    """
     if not link.require_login:
         return
     person = visitor.person
     actor = visitor.actor  # after `person`: from Cognito now
+
+    def note(kind: str) -> None:
+        if not quiet:
+            audit.record(link.file_id, kind, actor, link.link_id)
+
     if person is None:
-        audit.record(link.file_id, "login_required", actor, link.link_id)
+        note("login_required")
         raise LoginRequired("Sign in to use this link.")
     if not is_for(link, person):
-        audit.record(link.file_id, "access_refused", actor, link.link_id)
+        note("access_refused")
         raise NotAllowed("This link was shared with other people.", signed_in_as=person.label)
-    audit.record(link.file_id, "access_granted", actor, link.link_id)
+    note("access_granted")
 
 
 def forget_recipient(email: str, actor: Actor) -> int:

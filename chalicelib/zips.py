@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 from chalicelib import clock, files, keys, links, shapes, storage, urls
 from chalicelib.aws import lambda_, s3
 from chalicelib.config import GiB, MiB, get_settings
-from chalicelib.errors import Conflict, LoginRequired, NotAllowed, NotFound
+from chalicelib.errors import Conflict, NotFound
 from chalicelib.models import FileRecord, LinkRecord
 
 PREFIX = "zips/"
@@ -101,25 +101,15 @@ def download_url(token: str, ticket: str, visitor: links.Visiting) -> str:
 
 
 def _ticketed(token: str, ticket: str, visitor: links.Visiting) -> tuple[LinkRecord, str, dict[str, Any]]:
-    """The link (checked as every download checks it) and the ZIP its ticket names."""
+    """The link (checked as every download checks it, without new events) and the ZIP its ticket names."""
     link = links.open_link(token, visitor.actor)
-    _may_use(link, visitor)
-    data = keys.unseal(_TICKETS, ticket)
-    status = _status(data["zip"]) if data and data.get("link") == link.link_id else None
+    links.check_access(link, visitor, quiet=True)
+    data = keys.unseal(_TICKETS, ticket) or {}
+    zip_id = str(data.get("zip", "")) if data.get("link") == link.link_id else ""
+    status = _status(zip_id) if zip_id else None
     if status is None:
         raise NotFound("This download has ended or does not exist; choose Download all again.", "zip_not_found")
-    return link, data["zip"], status  # type: ignore[index]
-
-
-def _may_use(link: LinkRecord, visitor: links.Visiting) -> None:
-    """The audience check of links.check_access without its events: polling is not a new visit."""
-    if not link.require_login:
-        return
-    person = visitor.person
-    if person is None:
-        raise LoginRequired("Sign in to use this link.")
-    if not links.is_for(link, person):
-        raise NotAllowed("This link was shared with other people.", signed_in_as=person.label)
+    return link, zip_id, status
 
 
 def _shared_folder(link: LinkRecord) -> FileRecord:

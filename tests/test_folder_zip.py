@@ -134,6 +134,9 @@ def test_download_all_keeps_the_links_rules(member, anonymous, client, stack):
     assert dave.call("GET", status_path).status_code == 403  # the ticket alone opens nothing
     assert anonymous.call("GET", status_path).status_code == 401
     assert _until_built(carol, started.data["zip"])["state"] == "ready"
+    events = member.call("GET", f"/api/files/{shared['file_id']}/events").data["events"]
+    by_carol = [event["kind"] for event in events if event["who"] == "email:carol@example.com"]
+    assert sorted(by_carol) == ["access_granted", "link_downloaded"]  # polls add nothing
 
     member.call("DELETE", f"/api/links/{made['token']}")
     gone = carol.call("GET", status_path)
