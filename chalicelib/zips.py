@@ -127,7 +127,7 @@ def _entries(shared: FileRecord) -> list[dict[str, Any]]:
     since Windows and macOS unpack into case-insensitive folders.
     """
     root = storage.download_name(shared.name) + "/"
-    entries: list[dict[str, Any]] = [{"path": root}]
+    entries: list[dict[str, Any]] = [{"path": root, "modified": clock.iso(shared.updated_at)}]
     pending = [(shared, root)]
     while pending:
         folder, path = pending.pop(0)
@@ -137,7 +137,7 @@ def _entries(shared: FileRecord) -> list[dict[str, Any]]:
                 continue
             name = _unique(storage.download_name(item.name), taken)
             if item.is_folder:
-                entries.append({"path": f"{path}{name}/"})
+                entries.append({"path": f"{path}{name}/", "modified": clock.iso(item.updated_at)})
                 pending.append((item, f"{path}{name}/"))
             else:
                 entries.append(
@@ -238,10 +238,12 @@ def build(zip_id: str) -> None:
         # No seek or tell: zipfile writes each size and CRC after its bytes (a data descriptor).
         with zipfile.ZipFile(writer, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
             for entry in entries:
-                if "key" not in entry:
-                    archive.mkdir(entry["path"])
-                    continue
                 info = zipfile.ZipInfo(entry["path"], _zip_time(entry["modified"]))
+                if "key" not in entry:
+                    info.external_attr = (0o40755 << 16) | 0x10  # a folder, for Unix tools and Windows alike
+                    info.CRC = info.compress_size = info.file_size = 0  # mkdir leaves these to the caller
+                    archive.mkdir(info)
+                    continue
                 info.file_size = entry["size"]  # decides ZIP64 before the bytes come
                 info.compress_type = zipfile.ZIP_STORED  # photos, PDFs and archives do not shrink
                 params = {"Bucket": get_settings().files_bucket, "Key": entry["key"]}

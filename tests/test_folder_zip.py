@@ -11,7 +11,7 @@ import requests
 import time_machine
 from conftest import Api, MiB, shared_file, signed_in, upload
 
-from chalicelib.config import settings_from
+from chalicelib.config import get_settings, settings_from
 from devstack.localstack import lifecycle_rules
 
 
@@ -200,3 +200,32 @@ def test_the_bucket_forgets_folder_zips_after_a_day():
 
     assert rules["remove-folder-zips"]["Filter"] == {"Prefix": "zips/"}
     assert rules["remove-folder-zips"]["Expiration"] == {"Days": 1}
+
+
+def test_folders_in_the_zip_are_folders_with_their_own_dates(member, anonymous):
+    shared = _folder(member, "Dated folders")
+    inner = _folder(member, "Inner", shared["file_id"])
+    _file_in(member, inner["file_id"], "x.txt", b"x")
+    link = member.call("POST", f"/api/files/{shared['file_id']}/links", {}).data["link"]
+
+    archive = _zip_of(anonymous, _until_built(anonymous, anonymous.call("POST", f"/s/{link['token']}/zip").data["zip"]))
+
+    folder = archive.getinfo("Dated folders/Inner/")
+    made = datetime.fromisoformat(inner["updated_at"])
+    assert folder.is_dir() and folder.external_attr & 0x10
+    assert folder.date_time == made.timetuple()[:5] + (made.second // 2 * 2,)  # ZIP keeps even seconds
+
+
+def test_a_zip_that_cannot_be_built_says_so_and_is_not_downloadable(member, anonymous, stack):
+    shared = _folder(member, "Broken")
+    lost = _file_in(member, shared["file_id"], "lost.txt", b"gone from storage")
+    link = member.call("POST", f"/api/files/{shared['file_id']}/links", {}).data["link"]
+    s3, bucket = stack.client("s3"), get_settings().files_bucket
+    for version in s3.list_object_versions(Bucket=bucket, Prefix=f"files/{lost['file_id']}")["Versions"]:
+        s3.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])  # as if lost by hand
+
+    status = _until_built(anonymous, anonymous.call("POST", f"/s/{link['token']}/zip").data["zip"])
+    download = anonymous.call("GET", _path(status["status_url"]) + "/download")
+
+    assert (status["state"], status["download_url"]) == ("failed", None)
+    assert (download.status_code, download.data["error"]["code"]) == (409, "zip_not_ready")
