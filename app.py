@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-from chalice import Chalice, Response
+from chalice import Chalice, Rate, Response
 
 from chalicelib import auth, models, web
 from chalicelib.config import get_settings
@@ -21,10 +21,14 @@ files = on_first_use("files")
 groups = on_first_use("groups")
 links = on_first_use("links")
 login = on_first_use("login")
+mail = on_first_use("mail")
+mail_pages = on_first_use("mail_pages")
+notices = on_first_use("notices")
 openapi = on_first_use("openapi")
 pages = on_first_use("pages")
 paging = on_first_use("paging")
 people = on_first_use("people")
+preferences = on_first_use("preferences")
 qr = on_first_use("qr")
 recipients = on_first_use("recipients")
 shapes = on_first_use("shapes")
@@ -42,6 +46,10 @@ if get_settings().stage == "local":
     from devstack import local_login
 
     app.register_blueprint(local_login.blueprint, url_prefix="/local-login")
+    # The outbox of moto's SES: never part of a deployed API (see devstack/outbox.py).
+    from devstack import outbox
+
+    app.register_blueprint(outbox.blueprint, url_prefix="/local-outbox")
 
 
 def _call(role: str | None = None) -> web.Call:
@@ -221,6 +229,20 @@ def create_join_link(file_id: str) -> Response:
     return web.json_response({"join_link": collaborators.describe_invitation(invitation, call.site)}, 201)
 
 
+@app.route("/api/files/{file_id}/invitations/{invitation_id}/resend", methods=["POST"])
+def resend_invitation(file_id: str, invitation_id: str) -> Response:
+    call = _member()
+    invitation = collaborators.resend(call.member.sub, file_id, invitation_id, call.actor)
+    return web.json_response({"invitation": collaborators.describe_invitation(invitation, call.site)})
+
+
+@app.route("/api/files/{file_id}/invitations/{invitation_id}", methods=["DELETE"])
+def cancel_invitation(file_id: str, invitation_id: str) -> Response:
+    call = _member()
+    collaborators.cancel(call.member.sub, file_id, invitation_id, call.actor)
+    return Response(body="", status_code=204)
+
+
 @app.route("/api/files/{file_id}/requests/{request_id}", methods=["POST"])
 def answer_join_request(file_id: str, request_id: str) -> Response:
     call = _member()
@@ -340,6 +362,30 @@ def remove_from_group(name: str, person: str) -> Response:
     return Response(body="", status_code=204)
 
 
+# --- Member API: email ------------------------------------------------------------------
+
+
+@app.route("/api/me/preferences", methods=["GET"])
+def get_preferences() -> Response:
+    call = _member()
+    return web.json_response({"preferences": preferences.describe(call.member.sub)})
+
+
+@app.route("/api/me/preferences", methods=["PATCH"])
+def change_preferences() -> Response:
+    call = _member()
+    change = shapes.decode(call.body, shapes.PreferencesChange)
+    return web.json_response({"preferences": preferences.change(call.member.sub, change)})
+
+
+@app.route("/api/links/{token}/access-requests", methods=["POST"])
+def answer_access_request(token: str) -> Response:
+    call = _member()
+    answer = shapes.decode(call.body, shapes.AccessAnswer)
+    link = links.answer_access(links.owned_link(call.member.sub, token), answer.email, answer.approve, call.actor)
+    return web.json_response({"link": links.describe(link, call.site)})
+
+
 @app.route("/api/openapi.json", methods=["GET"])
 def openapi_document() -> Response:
     return web.json_response(openapi.document())
@@ -385,6 +431,11 @@ def folder_zip_download(token: str, ticket: str) -> Response:
 def build_zip(event: dict, context: object) -> None:
     """Download all's builder: its own Lambda function, invoked asynchronously (see chalicelib/zips.py)."""
     zips.build(event["zip_id"])
+
+
+@app.route("/s/{token}/request-access", methods=["POST"])
+def request_access(token: str) -> Response:
+    return web.html_response(recipients.request_access(token, _call()))
 
 
 @app.route("/portal", methods=["GET"])
@@ -440,6 +491,18 @@ def console_item(file_id: str) -> Response:
     call = _member()
     page = console.item_page(call.viewer, call.site, file_id, call.query("tab"), call.query("cursor"))
     return web.html_response(page)
+
+
+@app.route("/console/email", methods=["GET"])
+def console_email() -> Response:
+    call = _member()
+    return web.html_response(mail_pages.email_page(call.viewer, call.site))
+
+
+@app.route("/console/access/{token}", methods=["GET"])
+def access_request_page(token: str) -> Response:
+    call = _member()
+    return web.html_response(mail_pages.access_request_page(call.viewer, call.site, token, call.query("email")))
 
 
 # --- Sign-in through the hosted login page --------------------------------------------
@@ -522,3 +585,19 @@ def complete_folder_upload(folder_id: str, upload_id: str) -> Response:
 @app.route("/static/{name}", methods=["GET"])
 def static(name: str) -> Response:
     return web.static_response(name)
+
+
+# --- Email: sent from a queue, and a daily job ------------------------------------------
+
+
+@app.on_sqs_message(queue=mail.QUEUE_NAME, batch_size=1)
+def send_mail(event) -> None:  # noqa: ANN001 - chalice's SQSEvent
+    """One queued mail; raising leaves it on the queue for SQS to retry (then its dead-letter queue)."""
+    for record in event:
+        notices.deliver(record.body, int(record.to_dict().get("attributes", {}).get("ApproximateReceiveCount", "1")))
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS))
+def daily_mail(event) -> None:  # noqa: ANN001 - chalice's CloudWatchEvent
+    """Reminders of used links ending within 3 days, and yesterday's download digests."""
+    notices.daily()

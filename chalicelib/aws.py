@@ -45,3 +45,14 @@ def ssm() -> Any:
 @lru_cache(maxsize=1)
 def lambda_() -> Any:
     return _client("lambda", get_settings().lambda_endpoint)
+
+
+@lru_cache(maxsize=1)
+def sqs() -> Any:
+    return _client("sqs", get_settings().sqs_endpoint)
+
+
+@lru_cache(maxsize=1)
+def sesv2() -> Any:
+    # The queue retries a failed send (SQS redrive); botocore's own retries stay short.
+    return _client("sesv2", get_settings().ses_endpoint, Config(retries={"mode": "standard", "max_attempts": 2}))

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib import audit, clock, directory, files, shapes, storage, throttle, tokens, uploads, urls
+from chalicelib import audit, clock, directory, files, notices, shapes, storage, throttle, tokens, uploads, urls
 from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.directory import Person, normalise_email
@@ -57,6 +57,8 @@ def _new_invitation(
     )
     invitation.save(condition=InvitationRecord.invitation_id.does_not_exist())
     audit.record(folder.file_id, f"{kind}_created", actor, email=email or "", role=role)
+    if kind == "invitation":
+        notices.invited(invitation, actor)
     return invitation
 
 
@@ -205,11 +207,13 @@ def of_folder(owner: str, folder_id: str) -> shapes.Collaborators:
     """A folder's collaborators and open requests to join, for its owner."""
     folder = _folder_of(owner, folder_id)
     people = CollaborationRecord.query(folder.file_id)
-    pending = [
-        r for r in InvitationRecord.by_folder.query(folder.file_id) if r.kind == "request" and r.status == "open"
-    ]
+    asked = list(InvitationRecord.by_folder.query(folder.file_id))
+    pending = [r for r in asked if r.kind == "request" and r.status == "open"]
+    site = urls.current_site.get() or get_settings().public_url
+    open_ones = [r for r in asked if r.kind in ("invitation", "join_link") and _still_open(r)]
     return shapes.Collaborators(
         collaborators=[shapes.of(c, shapes.Collaborator) for c in people],
+        invitations=[describe_invitation(r, site) for r in open_ones],
         requests=[
             shapes.JoinRequest(request_id=r.invitation_id, email=r.email, role=r.role, asked_at=r.created_at)
             for r in pending
@@ -286,8 +290,43 @@ def normalise_person(value: str) -> str:
     return f"email:{normalise_email(value.removeprefix('email:'))}"
 
 
+def _still_open(invitation: InvitationRecord) -> bool:
+    return invitation.status == "open" and (invitation.expires_at is None or invitation.expires_at > clock.now())
+
+
+def _pending(owner: str, folder_id: str, invitation_id: str) -> InvitationRecord:
+    folder = _folder_of(owner, folder_id)
+    invitation = _get_invitation(invitation_id)
+    if (
+        invitation is None
+        or invitation.folder_id != folder.file_id
+        or invitation.kind not in ("invitation", "join_link")
+        or not _still_open(invitation)
+    ):
+        raise NotFound("No such open invitation.", "invitation_not_found")
+    return invitation
+
+
+def resend(owner: str, folder_id: str, invitation_id: str, actor: Actor) -> InvitationRecord:
+    """Mail a pending invitation to its invitee again."""
+    invitation = _pending(owner, folder_id, invitation_id)
+    if invitation.kind != "invitation":
+        raise BadRequest("A join link has no one to mail; copy it instead.", "not_an_invitation")
+    notices.invited(invitation, actor)
+    audit.record(invitation.folder_id, "invitation_resent", actor, email=invitation.email or "")
+    return invitation
+
+
+def cancel(owner: str, folder_id: str, invitation_id: str, actor: Actor) -> None:
+    """Withdraw an invitation or join link: it stops working at once."""
+    invitation = _pending(owner, folder_id, invitation_id)
+    invitation.delete()
+    audit.record(invitation.folder_id, f"{invitation.kind}_cancelled", actor, email=invitation.email or "")
+
+
 def describe_invitation(invitation: InvitationRecord, site: str) -> shapes.Invitation:
     return shapes.Invitation(
+        invitation_id=invitation.invitation_id,
         url=url_of(invitation, site),
         kind=invitation.kind,
         email=invitation.email,

@@ -48,12 +48,31 @@ class Settings:
     guess_limit: int
     guess_window_seconds: int
     zip_function: str  # the Lambda function that builds a folder's ZIP (zips.py), invoked asynchronously
+    # Email through SES: off while no identity (a verified domain or address) is configured.
+    team_name: str
+    mail_identity: str
+    mail_from: str  # the From address; empty: derived from the identity
+    mail_queue_url: str  # the SQS queue mail goes through; empty: its URL is asked by name
+    mail_table: str
     # Endpoints of the embedded local AWS; empty on AWS, where boto3 finds the real ones.
     s3_endpoint: str
     dynamodb_endpoint: str
     cognito_endpoint: str
     ssm_endpoint: str
     lambda_endpoint: str
+    sqs_endpoint: str
+    ses_endpoint: str
+
+    @property
+    def mail_on(self) -> bool:
+        return bool(self.mail_identity)
+
+    @property
+    def sender(self) -> str:
+        """The address mail comes from: MAIL_FROM, the identity when it is an address, else one at its domain."""
+        if self.mail_from:
+            return self.mail_from
+        return self.mail_identity if "@" in self.mail_identity else f"handover@{self.mail_identity}"
 
 
 def _int(env: dict, name: str, default: int) -> int:
@@ -102,11 +121,18 @@ def settings_from(env: dict) -> Settings:
         guess_limit=_int(env, "GUESS_LIMIT", 30),
         guess_window_seconds=_int(env, "GUESS_WINDOW_SECONDS", 300),
         zip_function=env.get("ZIP_FUNCTION", "handover-zip-builder"),
+        team_name=env.get("TEAM_NAME", "").strip() or "Handover",
+        mail_identity=env.get("MAIL_IDENTITY", "").strip(),
+        mail_from=env.get("MAIL_FROM", "").strip(),
+        mail_queue_url=env.get("MAIL_QUEUE_URL", ""),
+        mail_table=env.get("MAIL_TABLE", "handover-mail"),
         s3_endpoint=env.get("AWS_ENDPOINT_URL_S3", ""),
         dynamodb_endpoint=env.get("AWS_ENDPOINT_URL_DYNAMODB", ""),
         cognito_endpoint=env.get("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", ""),
         ssm_endpoint=env.get("AWS_ENDPOINT_URL_SSM", ""),
         lambda_endpoint=env.get("AWS_ENDPOINT_URL_LAMBDA", ""),
+        sqs_endpoint=env.get("AWS_ENDPOINT_URL_SQS", ""),
+        ses_endpoint=env.get("AWS_ENDPOINT_URL_SESV2", ""),
     )
 
 

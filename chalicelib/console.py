@@ -131,7 +131,7 @@ def item_page(viewer: Caller, site: str, file_id: str, tab: str | None, cursor: 
         context["links"] = [links.describe(link, site) for link in links.links_of_file(item)]
     elif shown == COLLABORATORS:
         folder = collaborators.of_folder(viewer.person.sub, item.file_id)
-        context.update(collaborators=folder.collaborators, requests=folder.requests)
+        context.update(collaborators=folder.collaborators, invitations=folder.invitations, requests=folder.requests)
     elif shown == HISTORY:
         events, next_cursor = audit.events_of(item.file_id, EVENTS_PER_PAGE, cursor)
         context["events"] = [event_row(event) for event in events]

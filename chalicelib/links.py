@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
-from chalicelib import audit, clock, directory, shapes, storage, throttle, tokens, urls
+from chalicelib import audit, clock, directory, notices, shapes, storage, throttle, tokens, urls
 from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.directory import Person
@@ -96,6 +96,9 @@ def create_link(file: FileRecord, options: NewLink, actor: Actor) -> LinkRecord:
         require_login=options.require_login,
         recipients=list(options.recipients),
         groups=list(options.groups),
+        notify=options.notify,
+        notify_uploads=options.notify_uploads,
+        download_digest=options.download_digest,
         target=_target(file),
     )
     link.expires_at = _tidy_after(link)
@@ -114,6 +117,7 @@ def create_link(file: FileRecord, options: NewLink, actor: Actor) -> LinkRecord:
                 write.save(GrantRecord(grantee, link.link_id, file_id=file.file_id, expires_at=link.expires_at))
     except TransactWriteError:
         raise Conflict("The file changed while the link was made; try again.", "file_changed") from None
+    notices.link_made(link, actor)
     return link
 
 
@@ -162,6 +166,7 @@ def change_link(link: LinkRecord, change: LinkChange, actor: Actor) -> LinkRecor
         raise Conflict("The link was revoked meanwhile.", "link_revoked") from None
     _retidy_grants(link)
     audit.record(link.file_id, "link_changed", actor, link.link_id, **_options(link))
+    notices.link_changed(link)
     return link
 
 
@@ -351,6 +356,7 @@ def record_download(link: LinkRecord, actor: Actor, **detail: str) -> None:
             write.save(audit.event(link.file_id, "link_downloaded", actor, link.link_id, **detail))
     except TransactWriteError:
         raise Gone("This link has been revoked by its owner.", "link_revoked") from None
+    notices.downloaded(link)
 
 
 def addresses(token: str, site_url: str) -> dict[str, str]:
@@ -375,7 +381,34 @@ def describe(link: LinkRecord, site_url: str) -> shapes.Link:
         recipients=list(link.recipients),
         groups=list(link.groups),
         downloads=int(link.downloads or 0),
+        notify=link.notify is not False,
+        notify_uploads=link.notify_uploads is not False,
+        download_digest=bool(link.download_digest),
         created_at=link.created_at,
         updated_at=link.updated_at,
         revoked_at=link.revoked_at,
     )
+
+
+def answer_access(link: LinkRecord, email: str, approve: bool, actor: Actor) -> LinkRecord:
+    """The owner's answer to a request for access: approving names the person on the link."""
+    if not notices.open_request(link, email):
+        raise NotFound("No such request for access, or it was answered already.", "request_not_found")
+    notices.close_request(link, email)
+    if not approve:
+        audit.record(link.file_id, "access_ignored", actor, link.link_id, email=email)
+        return link
+    if link.revoked_at is not None:
+        raise Conflict("A revoked link cannot be changed; make a new one.", "link_revoked")
+    if email not in link.recipients:
+        if len(link.recipients) + len(link.groups) >= shapes.MAX_AUDIENCE:
+            raise BadRequest(f"A link names at most {shapes.MAX_AUDIENCE} people and groups.", "too_many_recipients")
+        link.recipients = [*link.recipients, email]
+        link.update(
+            actions=[LinkRecord.recipients.set(link.recipients), LinkRecord.require_login.set(True)],
+            condition=LinkRecord.revoked_at.does_not_exist(),
+        )
+        link.require_login = True
+        GrantRecord(f"email:{email}", link.link_id, file_id=link.file_id, expires_at=link.expires_at).save()
+    audit.record(link.file_id, "access_approved", actor, link.link_id, email=email)
+    return link

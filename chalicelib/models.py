@@ -132,6 +132,10 @@ class LinkRecord(Model):
     recipients = ListAttribute(of=UnicodeAttribute, default=list)
     groups = ListAttribute(of=UnicodeAttribute, default=list)
     downloads = NumberAttribute(default=0)
+    # Email (notices.py): tell the named people, tell the owner of uploads, a daily digest of downloads.
+    notify = BooleanAttribute(default=True)
+    notify_uploads = BooleanAttribute(default=True)
+    download_digest = BooleanAttribute(default=False)
     target = LinkTarget()
     # TTL only tidies the table, days after the link stopped working; expiry and
     # revocation are checked in code on every request because TTL deletion lags.
@@ -383,6 +387,25 @@ class InvitationRecord(Model):
     by_folder = InvitationsByFolder()
 
 
+class MailRecord(Model):
+    """Email bookkeeping (notices.py, preferences.py), one partition per purpose:
+
+    `prefs#<sub>` a member's preferences; `once#<what>` a mail already sent (at most one per
+    link per day, one reminder per expiry); `expiring#<day>` links whose end falls on that
+    day; `digest#<day>` downloads of links with a daily digest. TTL tidies what is past.
+    """
+
+    class Meta(_Meta):
+        setting = "mail_table"
+
+    key = UnicodeAttribute(hash_key=True)
+    item = UnicodeAttribute(range_key=True)  # "-", or a link id
+    off = ListAttribute(of=UnicodeAttribute, null=True)  # kinds of mail a member turned off
+    count = NumberAttribute(default=0)
+    site = UnicodeAttribute(null=True)  # the site mails about it link to (a daily job has no request)
+    expires_at = TTLAttribute(null=True)
+
+
 _M = TypeVar("_M", bound=Model)
 
 
@@ -439,5 +462,6 @@ ALL_MODELS = (
     InvitationRecord,
     VersionRecord,
     UploadRecord,
+    MailRecord,
 )
 TTL_ATTRIBUTE = "expires_at"

@@ -49,6 +49,7 @@ _ERRORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
                 + _AUDIENCE_CODES
                 + _PEOPLE_QUERY_CODES
                 + ("invalid_usernames", "not_external", "invalid_person", "team_group", "invalid_role", "not_a_folder")
+                + ("not_an_invitation",)
             )
         ),
     ),
@@ -69,7 +70,7 @@ _ERRORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "or no such upload through this link or folder.",
         ("file_not_found", "folder_not_found", "link_not_found", "user_not_found", "group_not_found")
         + ("request_not_found", "collaborator_not_found", "version_not_found", "upload_not_found")
-        + ("link_is_folder", "not_a_folder_link", "zip_not_found"),
+        + ("link_is_folder", "not_a_folder_link", "zip_not_found", "invitation_not_found"),
     ),
     "Conflict": (
         "409",
@@ -170,6 +171,7 @@ _USERNAME = _path("username", "The user's Cognito username.")
 _LIMIT = {"type": "integer", "minimum": 1, "maximum": paging.MAX_LIMIT, "default": paging.DEFAULT_LIMIT}
 _FILE_ID = _path("file_id", "The file's or folder's id, as `file_id` in a File.")
 _VERSION_ID = _path("version_id", "The S3 version id, as `version_id` in a Version.")
+_INVITATION_ID = _path("invitation_id", "As `invitation_id` in the folder's invitations.")
 _TOKEN = _path("token", "The link's token, as `token` in a Link; it is also the last part of the link's URL.")
 _UPLOAD_ID = _path("upload_id", "As `upload_id` in the plan the upload started with.")
 _SHARED_FOLDER = _path("folder_id", "The shared folder's id, as in its page's address.")
@@ -491,6 +493,55 @@ def _paths() -> Json:
                     "BadRequest": _BODY_CODES + ("not_a_folder",),
                     "NotFound": ("file_not_found", "request_not_found"),
                     "Conflict": ("request_answered",),
+                },
+            ),
+        },
+        "/api/files/{file_id}/invitations/{invitation_id}/resend": {
+            "post": _operation(
+                "resend_invitation",
+                "Mail a pending invitation to its invitee again",
+                {"200": _ok("The invitation.", invitation=_ref("Invitation"))},
+                parameters=(_FILE_ID, _INVITATION_ID),
+                errors={
+                    "BadRequest": ("not_a_folder", "not_an_invitation"),
+                    "NotFound": ("file_not_found", "invitation_not_found"),
+                },
+            ),
+        },
+        "/api/files/{file_id}/invitations/{invitation_id}": {
+            "delete": _operation(
+                "cancel_invitation",
+                "Cancel a pending invitation or join link: it stops working at once",
+                {"204": {"description": "Cancelled; no body."}},
+                parameters=(_FILE_ID, _INVITATION_ID),
+                errors={"BadRequest": ("not_a_folder",), "NotFound": ("file_not_found", "invitation_not_found")},
+            ),
+        },
+        "/api/me/preferences": {
+            "get": _operation(
+                "get_preferences",
+                "Which mails about your files you get, and whether email is on at all",
+                {"200": _ok("Your preferences.", preferences=_ref("Preferences"))},
+            ),
+            "patch": _operation(
+                "change_preferences",
+                "Turn kinds of mail on or off; the kinds not named stay as they are",
+                {"200": _ok("Your preferences, after the change.", preferences=_ref("Preferences"))},
+                body="PreferencesChange",
+                errors={"BadRequest": _BODY_CODES},
+            ),
+        },
+        "/api/links/{token}/access-requests": {
+            "post": _operation(
+                "answer_access_request",
+                "Approve (adds them to the link's people) or ignore someone's request for access to your link",
+                {"200": _ok("The link, after the answer.", link=_ref("Link"))},
+                parameters=(_TOKEN,),
+                body="AccessAnswer",
+                errors={
+                    "BadRequest": _BODY_CODES + ("invalid_email", "too_many_recipients"),
+                    "NotFound": ("link_not_found", "request_not_found"),
+                    "Conflict": ("link_revoked",),
                 },
             ),
         },

@@ -108,6 +108,11 @@ def join_requested(viewer: Caller | None, folder: FileRecord, site: str) -> str:
     return render("join_requested.html", site=site, viewer=viewer, folder=folder)
 
 
+def access_requested(viewer: Viewer | None, site: str, token: str, already: bool) -> str:
+    """After "Request access": the owner was asked (or the link is already for this person)."""
+    return render("access_requested.html", site=site, viewer=viewer, token=token, already=already)
+
+
 def home(viewer: Caller | None, site: str) -> str:
     return render("home.html", site=site, viewer=viewer)
 

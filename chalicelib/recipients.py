@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chalicelib import collaborators, files, folder_links, links, pages, previews, urls
-from chalicelib.errors import LoginRequired
+from chalicelib import collaborators, files, folder_links, links, notices, pages, previews, urls
+from chalicelib.errors import LoginRequired, NotAllowed
 
 if TYPE_CHECKING:
     from chalicelib.web import Call
@@ -69,3 +69,17 @@ def collaborator_folder(folder_id: str, visitor: Call) -> str:
 def collaborator_download(folder_id: str, file_id: str, visitor: Call) -> str:
     """A presigned GET of a file in a folder someone works on."""
     return collaborators.download_url(visitor.person, folder_id, file_id, visitor.actor)
+
+
+def request_access(token: str, visitor: Call) -> str:
+    """Someone signed in whom a link is not for asks its owner for it (one mail a day at most)."""
+    link = links.open_link(token, visitor.actor)
+    person = visitor.person
+    if person is None:
+        raise LoginRequired("Sign in to ask for access.")
+    if links.is_for(link, person) or not link.require_login:
+        return pages.access_requested(visitor.shown(), visitor.site, token, already=True)
+    if person.email is None:
+        raise NotAllowed("Asking for access needs a verified email address.", signed_in_as=person.label)
+    notices.access_requested(link, person.email, visitor.actor)
+    return pages.access_requested(visitor.shown(), visitor.site, token, already=False)

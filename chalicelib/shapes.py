@@ -135,6 +135,9 @@ _VALID_UNTIL_REFUSAL = ("invalid_valid_until", "valid_until must be an ISO-8601 
 ValidUntil = Annotated[str | None, Meta(description=_VALID_UNTIL)]
 AllowUpload = Annotated[bool, Meta(description="Whether the recipient may upload a new version.")]
 RequireLogin = Annotated[bool, Meta(description="Whether the recipient must sign in to download.")]
+Notify = Annotated[bool, Meta(description="Email each named person the link (when email is on).")]
+NotifyUploads = Annotated[bool, Meta(description="Email the owner when a recipient sends a file through the link.")]
+DownloadDigest = Annotated[bool, Meta(description="Email the owner one digest a day of the link's downloads.")]
 
 
 class NewLink(Body):
@@ -147,6 +150,9 @@ class NewLink(Body):
     groups: Annotated[
         list[AudienceGroup] | None, Meta(description="Release the link only to members of these groups; implies login.")
     ] = None
+    notify: Notify = True
+    notify_uploads: NotifyUploads = True
+    download_digest: DownloadDigest = False
 
     refusals = {
         "valid_until": _VALID_UNTIL_REFUSAL,
@@ -174,12 +180,14 @@ class LinkChange(Body):
     valid_until: ValidUntil | UnsetType = UNSET
     allow_upload: AllowUpload | UnsetType = UNSET
     require_login: RequireLogin | UnsetType = UNSET
+    notify_uploads: NotifyUploads | UnsetType = UNSET
+    download_digest: DownloadDigest | UnsetType = UNSET
 
     refusals = {"valid_until": _VALID_UNTIL_REFUSAL}
 
     def __post_init__(self) -> None:
         if not self.fields:
-            raise BadRequest("Name at least one of valid_until, allow_upload, require_login.", "missing_field")
+            raise BadRequest(f"Name at least one of {', '.join(self.__struct_fields__)}.", "missing_field")
         if self.valid_until is not UNSET:
             valid_until(self.valid_until)
 
@@ -243,9 +251,43 @@ class Decision(Body):
     approve: bool
 
 
+class AccessAnswer(Body):
+    """The owner's answer to someone asking for access to a link: approve adds them to its people."""
+
+    email: Email
+    approve: bool
+
+    refusals = {"email": ("invalid_email", "email must be an email address.")}
+
+    def __post_init__(self) -> None:
+        self.email = email(self.email)
+
+
+# The mails a member gets about their own files; each can be turned off (preferences.py).
+MAIL_KINDS = ("upload_received", "expiry_reminder", "access_request", "download_digest")
+_MailKind = Annotated[bool, Meta(description="Whether this kind of mail is sent.")]
+
+
+class PreferencesChange(Body):
+    """Only the kinds named change."""
+
+    upload_received: _MailKind | UnsetType = UNSET
+    expiry_reminder: _MailKind | UnsetType = UNSET
+    access_request: _MailKind | UnsetType = UNSET
+    download_digest: _MailKind | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        if not self.fields:
+            raise BadRequest(f"Name at least one of {', '.join(MAIL_KINDS)}.", "missing_field")
+
+    @property
+    def fields(self) -> dict[str, bool]:
+        return {f: getattr(self, f) for f in self.__struct_fields__ if getattr(self, f) is not UNSET}
+
+
 B = TypeVar("B", bound=Body)
 BODIES = (NewFile, NewFolder, NewName, NewLink, LinkChange, Usernames, NewGroup, PersonRef)
-BODIES += (NewInvitation, NewJoinLink, Decision)
+BODIES += (NewInvitation, NewJoinLink, Decision, PreferencesChange, AccessAnswer)
 
 
 def decode(raw: bytes | None, shape: type[B], empty: bool = False) -> B:
@@ -356,6 +398,9 @@ class Link(Resource):
     recipients: list[str]
     groups: list[str]
     downloads: Count
+    notify: Notify
+    notify_uploads: NotifyUploads
+    download_digest: DownloadDigest
     created_at: _moment("When the link was made.")
     updated_at: _moment("When the link last changed.")
     revoked_at: _moment("When the link was revoked; null while it is not.") | None
@@ -473,15 +518,17 @@ class JoinRequest(Resource):
 
 
 class Collaborators(Struct):
-    """A folder's collaborators and open requests to join."""
+    """A folder's collaborators, its pending invitations and join links, and open requests to join."""
 
     collaborators: list[Collaborator]
+    invitations: list[Invitation]
     requests: list[JoinRequest]
 
 
 class Invitation(Resource):
     """An invitation to a folder, or its join link."""
 
+    invitation_id: Annotated[str, Meta(description="Re-send or cancel it with this id.")]
     url: Url
     kind: Literal["invitation", "join_link"]
     email: str | None
@@ -553,6 +600,16 @@ class MultipartUpload(Resource, tag_field="method", tag="MULTIPART"):
 UploadPlan = PostUpload | MultipartUpload
 
 
+class Preferences(Struct):
+    """Which mails a member gets about their files; `email_on` is false while no SES identity is configured."""
+
+    email_on: bool
+    upload_received: _MailKind
+    expiry_reminder: _MailKind
+    access_request: _MailKind
+    download_digest: _MailKind
+
+
 class ErrorDetail(Struct):
     code: str
     message: str
@@ -567,6 +624,7 @@ class Error(Struct):
 RESOURCES = (File, Link, Version, Upload, Event, ExternalUser, Group, Collaborator, JoinRequest, Invitation)
 RESOURCES += (Collaborators, ExternalCollaborator, CollaboratedFolder, Synced, Deletions, Error)
 RESOURCES += (FolderZip,)
+RESOURCES += (Collaborators, ExternalCollaborator, CollaboratedFolder, Synced, Deletions, Preferences, Error)
 
 
 def components() -> dict[str, Any]:

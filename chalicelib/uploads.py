@@ -30,7 +30,7 @@ import msgspec
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib import audit, clock, files, links, shapes, storage, tokens, versions
+from chalicelib import audit, clock, files, links, notices, shapes, storage, tokens, versions
 from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.directory import Person
@@ -171,6 +171,7 @@ def complete(inbox: Inbox, upload_id: str, actor: Actor) -> dict[str, Any]:
         versions.publish(version)
     if upload.s3_upload_id is None:
         _tidy(upload.s3_key)
+    notices.upload_received(upload.file_id, version.version_id, inbox.link_id, actor)
     return describe(upload)
 
 

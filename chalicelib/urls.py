@@ -6,12 +6,15 @@ The route table is the app's own: `web.install` passes it here when app.py is im
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import quote, urlencode
 
 _routes: dict[str, dict[str, Any]] = {}  # the app's route table (path -> method -> entry), once known
 _paths: dict[str, str] = {}  # view name -> path pattern, e.g. "landing" -> "/s/{token}"
 _PARAMETER = re.compile(r"\{(\w+)\}")
+# The site the current request came to (set by web's middleware): what a mail queued by it links to.
+current_site: ContextVar[str | None] = ContextVar("current_site", default=None)
 
 
 def learn(routes: dict[str, dict[str, Any]]) -> None:

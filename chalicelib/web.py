@@ -233,9 +233,13 @@ def error_response(error: HandoverError, request: Request) -> Response:
     here = _path_with_query(request)
     if isinstance(error, LoginRequired):
         return redirect(urls.url_for(site, "sign_in", next=here))
-    switch_account = None
+    switch_account = request_access = viewer = None
     if isinstance(error, NotAllowed):
         switch_account = urls.url_for(site, "sign_out", next=urls.path_for("sign_in", next=here))
+        if request.path == "/s/{token}" and request.method == "GET" and get_settings().mail_on:
+            # Someone a link is not for may ask its owner for it (with the session's CSRF token).
+            request_access = urls.url_for(site, "request_access", token=(request.uri_params or {}).get("token", ""))
+            viewer = Call(request)
     html = pages.render(
         "error.html",
         site=site,
@@ -245,6 +249,8 @@ def error_response(error: HandoverError, request: Request) -> Response:
         hint=_PAGE_HINTS.get(error.status),
         signed_in_as=getattr(error, "signed_in_as", None),
         switch_account=switch_account,
+        request_access=request_access,
+        viewer=viewer,
     )
     return html_response(html, error.status)
 
@@ -322,6 +328,7 @@ def middleware(request: Request, get_response: Callable[[Request], Response]) ->
     request_id = context.get("requestId") or getattr(lambda_context, "aws_request_id", None) or uuid.uuid4().hex
     reset = _request_id.set(request_id)
     reset_kind = auth.caller_kind.set("anonymous")
+    reset_site = urls.current_site.set(site_url(request))
     try:
         if "accept" not in request.headers:
             # No Accept means anything goes (RFC 9110), but Chalice then refuses binary answers:
@@ -352,4 +359,5 @@ def middleware(request: Request, get_response: Callable[[Request], Response]) ->
         return response
     finally:
         auth.caller_kind.reset(reset_kind)
+        urls.current_site.reset(reset_site)
         _request_id.reset(reset)

@@ -34,6 +34,7 @@ REGION = "us-east-1"
 DEMO_USER = "demo@handover.local"
 DEMO_PASSWORD = "Handover-demo-1"
 ZIP_FUNCTION = "handover-local-zip-builder"
+MAIL_DOMAIN = "handover.local"
 
 
 def free_port() -> int:
@@ -72,6 +73,9 @@ class LocalStack:
     s3_port: int = field(default_factory=free_port)
     moto_port: int = field(default_factory=free_port)
     lambda_port: int = field(default_factory=free_port)
+    # SQS and SES get a moto server of their own: moto's record of sent mail
+    # (`/moto-api/data.json`) then holds mail, not every table's items, and reads fast.
+    mail_port: int = field(default_factory=free_port)
     processes: list[subprocess.Popen] = field(default_factory=list)
     functions: LocalLambda | None = None
     user_pool_id: str = ""
@@ -89,6 +93,10 @@ class LocalStack:
     def lambda_endpoint(self) -> str:
         return f"http://127.0.0.1:{self.lambda_port}"
 
+    @property
+    def mail_endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.mail_port}"
+
     # --- processes ------------------------------------------------------------------
 
     def start(self) -> None:
@@ -102,10 +110,18 @@ class LocalStack:
                 )
             )
             self.processes.append(self._start_seaweedfs(log))
+            self.processes.append(
+                subprocess.Popen(
+                    [_bin("moto_server"), "-H", "127.0.0.1", "-p", str(self.mail_port)],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         _wait_for(f"{self.moto_endpoint}/moto-api/", self.processes[0], "moto server")
         _wait_for(self.s3_endpoint, self.processes[1], "SeaweedFS S3 gateway")
         # The app's asynchronous functions run here, in this process (see devstack/local_lambda.py).
         self.functions = LocalLambda(self.lambda_port, {ZIP_FUNCTION: "build_zip"})
+        _wait_for(f"{self.mail_endpoint}/moto-api/", self.processes[2], "moto server for mail")
 
     def _start_seaweedfs(self, log: Any) -> subprocess.Popen:
         weed_dir = self.data_dir / "seaweedfs"
@@ -152,7 +168,9 @@ class LocalStack:
     # --- provisioning -----------------------------------------------------------------
 
     def client(self, service: str) -> Any:
-        endpoint = self.s3_endpoint if service == "s3" else self.moto_endpoint
+        endpoint = {"s3": self.s3_endpoint, "sqs": self.mail_endpoint, "ses": self.mail_endpoint}.get(
+            service, self.moto_endpoint
+        )
         config = Config(signature_version="s3v4", s3={"addressing_style": "path"})
         return boto3.client(
             service,
@@ -178,6 +196,10 @@ class LocalStack:
             AWS_ENDPOINT_URL_SSM=self.moto_endpoint,
             AWS_ENDPOINT_URL_LAMBDA=self.lambda_endpoint,
             ZIP_FUNCTION=ZIP_FUNCTION,
+            AWS_ENDPOINT_URL_SQS=self.mail_endpoint,
+            AWS_ENDPOINT_URL_SESV2=self.mail_endpoint,
+            # moto's SES sends from a verified domain and records each message (the local outbox).
+            MAIL_IDENTITY=MAIL_DOMAIN,
             USER_POOL_ID=self.user_pool_id,
             USER_POOL_CLIENT_ID=self.client_id,
             # moto serves the pool's keys at its own address; `iss` keeps the AWS form.
@@ -200,6 +222,7 @@ class LocalStack:
         self._provision_bucket(settings.files_bucket)
         self._provision_tables()
         self._provision_user_pool()
+        self._provision_mail()
 
     def _provision_bucket(self, bucket: str) -> None:
         s3 = self.client("s3")
@@ -235,6 +258,20 @@ class LocalStack:
                     TableName=model.Meta.table_name,
                     TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
                 )
+
+    def _provision_mail(self) -> None:
+        """The mail queue with its dead-letter queue (as infra/ declares them), and a verified SES domain."""
+        from chalicelib import mail
+
+        sqs = self.client("sqs")
+        dead = sqs.create_queue(QueueName=mail.DEAD_LETTERS)["QueueUrl"]
+        dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        redrive = {"deadLetterTargetArn": dead_arn, "maxReceiveCount": str(mail.MAX_ATTEMPTS)}
+        sqs.create_queue(
+            QueueName=mail.QUEUE_NAME,
+            Attributes={"VisibilityTimeout": "60", "RedrivePolicy": json.dumps(redrive)},
+        )
+        self.client("ses").verify_domain_identity(Domain=MAIL_DOMAIN)
 
     def _provision_user_pool(self) -> None:
         cognito = self.client("cognito-idp")
@@ -348,6 +385,7 @@ def main() -> None:
         app_url=app_url,
         s3_port=int(os.environ.get("S3_PORT", "8333")),
         moto_port=int(os.environ.get("MOTO_PORT", "5000")),
+        mail_port=int(os.environ.get("MAIL_PORT", "5001")),
     )
     # `kill` (SIGTERM) stops everything as Ctrl-C does: the stack's processes and its folder go too.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -366,6 +404,8 @@ def main() -> None:
                 "s3": stack.s3_endpoint,
                 "dynamodb": stack.moto_endpoint,
                 "cognito": stack.moto_endpoint,
+                "sqs": stack.mail_endpoint,
+                "ses": stack.mail_endpoint,
             },
             "demo": {"username": DEMO_USER, "password": DEMO_PASSWORD},
         }
@@ -374,8 +414,10 @@ def main() -> None:
         print(
             f"\nHandover runs at {app_url}\n"
             f"  demo member   {DEMO_USER} / {DEMO_PASSWORD}\n"
-            f"  S3 (SeaweedFS) {stack.s3_endpoint}   DynamoDB, Cognito: {stack.moto_endpoint}\n"
+            f"  S3 (SeaweedFS) {stack.s3_endpoint}   DynamoDB, Cognito: {stack.moto_endpoint}"
+            f"   SQS, SES: {stack.mail_endpoint}\n"
             f"  user pool {stack.user_pool_id}, app client {stack.client_id}\n"
+            f"  mail goes to moto's SES: {app_url}/local-outbox/\n"
             f"  all of it in .local/stack.json; logs in {data_dir / 'stack.log'}; Ctrl-C stops everything\n",
             flush=True,
         )
@@ -386,14 +428,22 @@ def main() -> None:
             env=env,
             start_new_session=True,
         )
+        # `chalice local` serves HTTP only: the mail worker runs the queue's handler and the daily job.
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "devstack.mail_worker"], cwd=root, env=env, start_new_session=True
+        )
         try:
             chalice.wait()
+            os.killpg(worker.pid, signal.SIGINT)
+            worker.wait(timeout=10)
         except KeyboardInterrupt:
-            os.killpg(chalice.pid, signal.SIGINT)
-            try:
-                chalice.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(chalice.pid, signal.SIGKILL)
+            for process in (chalice, worker):
+                os.killpg(process.pid, signal.SIGINT)
+            for process in (chalice, worker):
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
     except KeyboardInterrupt:
         pass  # stopped while the stack was starting
     finally:

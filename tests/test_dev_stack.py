@@ -26,7 +26,7 @@ def _answers(port: int) -> bool:
 
 
 def test_make_dev_stops_everything_on_sigterm_and_leaves_nothing_behind(tmp_path: Path):
-    ports = {"PORT": free_port(), "S3_PORT": free_port(), "MOTO_PORT": free_port()}
+    ports = {"PORT": free_port(), "S3_PORT": free_port(), "MOTO_PORT": free_port(), "MAIL_PORT": free_port()}
     env = {**os.environ, **{name: str(port) for name, port in ports.items()}, "TMPDIR": str(tmp_path)}
     env = {k: v for k, v in env.items() if not k.startswith(("AWS_", "USER_POOL", "COGNITO_", "LOGIN_DOMAIN"))}
     log = tmp_path / "dev.out"

@@ -738,3 +738,67 @@ def test_folder_zips_are_built_by_their_own_function_which_only_the_app_invokes(
     assert {"Prefix": "zips/", "ExpirationInDays": 1} in [
         {k: rule[k] for k in ("Prefix", "ExpirationInDays") if k in rule} for rule in rules if isinstance(rule, dict)
     ]
+
+
+# --- Email ---------------------------------------------------------------------------
+
+
+def test_mail_goes_through_a_queue_with_a_dead_letter_queue_to_its_handler(resources: dict[str, Any]):
+    from chalicelib import mail
+
+    queue = _props(resources, "MailQueue")
+    event = _props(resources, "SendMail")["Events"]["SendMailSqsEventSource"]
+
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["MailDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": mail.MAX_ATTEMPTS,
+    }
+    assert queue["SqsManagedSseEnabled"] is True and _props(resources, "MailDeadLetterQueue")["SqsManagedSseEnabled"]
+    # SQS hides a message this long while a function works on it: longer than the function may run.
+    assert queue["VisibilityTimeout"] >= _props(resources, "SendMail")["Timeout"]
+    assert event == {
+        "Type": "SQS",
+        "Properties": {"Queue": {"Fn::Sub": "${MailQueue.Arn}"}, "BatchSize": 1, "MaximumBatchingWindowInSeconds": 0},
+    }
+    assert _props(resources, "SendMail")["Handler"] == "app.send_mail"
+
+
+def test_the_daily_mail_job_runs_on_a_daily_schedule(resources: dict[str, Any]):
+    daily = _props(resources, "DailyMail")
+
+    assert daily["Handler"] == "app.daily_mail"
+    assert daily["Events"]["DailyMailEvent"] == {"Type": "Schedule", "Properties": {"Schedule": "rate(1 day)"}}
+
+
+def test_every_function_of_the_app_has_the_same_settings(resources: dict[str, Any]):
+    api = _props(resources, "APIHandler")
+
+    for name in ("SendMail", "DailyMail"):
+        function = _props(resources, name)
+        assert function["Environment"] == api["Environment"], name
+        assert function["Role"] == api["Role"] and function["Layers"] == api["Layers"], name
+
+
+def test_mail_settings_are_stack_parameters_and_the_app_may_send_only_as_its_identity(template: dict[str, Any]):
+    resources = template["Resources"]
+    variables = _props(resources, "APIHandler")["Environment"]["Variables"]
+    statements = {s["Sid"]: s for s in _props(resources, "APIHandlerPolicy")["PolicyDocument"]["Statement"]}
+
+    assert variables["MAIL_IDENTITY"] == {"Ref": "MailIdentity"}
+    assert variables["MAIL_FROM"] == {"Ref": "MailFrom"}
+    assert variables["MAIL_QUEUE_URL"] == {"Ref": "MailQueue"}
+    assert template["Parameters"]["MailIdentity"]["Default"] == ""  # email off until an identity is verified
+    assert statements["SendMail"]["Action"] == ["ses:SendEmail"]
+    on, _ = statements["SendMail"]["Resource"]["Fn::If"][1:]
+    assert on == {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailIdentity}"}
+    assert statements["MailQueue"]["Resource"] == {"Fn::GetAtt": ["MailQueue", "Arn"]}
+
+
+def test_the_local_outbox_is_not_part_of_a_deployed_api(template: dict[str, Any], packaged: Path) -> None:
+    paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    names = zipfile.ZipFile(packaged / "deployment.zip").namelist()
+
+    assert "/console/email" in paths
+    assert not [path for path in paths if path.startswith("/local-outbox")]
+    assert not [name for name in names if "outbox" in name or "mail_worker" in name]
+    assert "templates/email/link_shared.txt" in names  # the mails' own templates are there

@@ -56,6 +56,30 @@ for (const button of document.querySelectorAll("[data-collaborator-remove]")) {
   });
 }
 
-for (const control of document.querySelectorAll("[data-invite] button, [data-join-link], [data-collaborator-answer], [data-collaborator-remove]")) {
+for (const button of document.querySelectorAll("[data-invitation-resend]")) {
+  button.addEventListener("click", async () => {
+    try {
+      const { invitation } = await api("POST", button.dataset.path);
+      showMessage(`The invitation was mailed to ${invitation.email} again.`, "success");
+    } catch (error) {
+      showMessage(error.message);
+    }
+  });
+}
+
+for (const button of document.querySelectorAll("[data-invitation-cancel]")) {
+  button.addEventListener("click", async () => {
+    if (!(await confirmAction("Cancel this invitation? Its link stops working at once.", "Cancel invitation"))) return;
+    try {
+      await api("DELETE", button.dataset.path);
+      window.location.reload();
+    } catch (error) {
+      showMessage(error.message);
+    }
+  });
+}
+
+const controls = "[data-invite] button, [data-join-link], [data-collaborator-answer], [data-collaborator-remove], [data-invitation-resend], [data-invitation-cancel]";
+for (const control of document.querySelectorAll(controls)) {
   control.disabled = false;
 }

@@ -169,6 +169,9 @@ if (dialog) {
         valid_until: value ? endOfDay(value).toISOString() : null,
         allow_upload: fields.allow_upload.checked,
         require_login: fields.require_login.checked,
+        notify: fields.notify?.checked ?? true,
+        notify_uploads: fields.notify_uploads?.checked ?? true,
+        download_digest: fields.download_digest?.checked ?? false,
         recipients: list(fields.recipients.value),
         groups: list(fields.groups.value),
       });
