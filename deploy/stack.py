@@ -218,6 +218,8 @@ def describe_stack(cloudformation: Any, stack_name: str) -> dict[str, Any] | Non
 def stack_parameters(target: Target, template: dict[str, Any], stack: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Ours from the target; on an update, every other parameter keeps the value it has."""
     given = {"LoginDomainPrefix": target.login_prefix, "AlarmEmail": target.alarm_email}
+    optional = {"MailIdentity": target.mail_identity, "MailFrom": target.mail_from, "TeamName": target.team_name}
+    given.update({key: value for key, value in optional.items() if value})
     parameters: list[dict[str, Any]] = [{"ParameterKey": k, "ParameterValue": v} for k, v in given.items()]
     declared = set(template.get("Parameters", {}))
     for existing in (stack or {}).get("Parameters", []):

@@ -30,6 +30,10 @@ class Target:
     login_prefix: str
     alarm_email: str
     admin_email: str
+    # Email (README, Email): never asked; from the environment or the saved file; empty keeps the stack's.
+    mail_identity: str = ""
+    mail_from: str = ""
+    team_name: str = ""
 
 
 # field -> (environment variable, question, check that returns an error or None)
@@ -58,6 +62,10 @@ _ASK: dict[str, tuple[str, str, Callable[[str], str | None]]] = {
         lambda v: None if _EMAIL.match(v) else "an email address",
     ),
 }
+
+
+# field -> environment variable, for settings that are optional and never asked
+_OPTIONAL = {"mail_identity": "MAIL_IDENTITY", "mail_from": "MAIL_FROM", "team_name": "TEAM_NAME"}
 
 
 def config_path(root: Path, stage: str) -> Path:
@@ -101,6 +109,8 @@ def load_target(
             answer = ask(f"{question}{f' [{default}]' if default else ''}: ").strip()
             value, asked = answer or default, True
         values[name] = value
+    for name, variable in _OPTIONAL.items():
+        values[name] = (env.get(variable) or saved.get(name) or "").strip()
     target = Target(**values)
     if asked:
         path.parent.mkdir(exist_ok=True)

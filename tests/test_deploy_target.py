@@ -45,3 +45,21 @@ def test_removing_a_stack_needs_no_email(tmp_path):
     target = load_target(tmp_path, env, None, say=lambda _: None, needed=("region", "stack_name"))
 
     assert (target.stack_name, target.alarm_email) == ("handover-dev", "")
+
+
+def test_mail_settings_come_from_the_environment_are_saved_and_become_stack_parameters(tmp_path):
+    from deploy.stack import stack_parameters
+
+    answers = iter(["eu-west-1", "", "acme", "ops@example.com", "alice@example.com"])
+    env = {"MAIL_IDENTITY": "example.com", "TEAM_NAME": "Acme"}
+
+    target = load_target(tmp_path, env, lambda _: next(answers), say=lambda _: None)
+    again = load_target(tmp_path, {}, None, say=lambda _: None)
+    template = {"Parameters": {"MailIdentity": {}, "MailFrom": {}, "TeamName": {}}}
+    running = {"Parameters": [{"ParameterKey": key} for key in template["Parameters"]]}
+
+    assert (again.mail_identity, again.mail_from, again.team_name) == ("example.com", "", "Acme")
+    parameters = stack_parameters(target, template, running)
+    given = {p["ParameterKey"]: p.get("ParameterValue", "previous") for p in parameters}
+    assert given["MailIdentity"] == "example.com" and given["TeamName"] == "Acme"
+    assert given["MailFrom"] == "previous"  # not set here: the stack keeps what it has
