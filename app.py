@@ -399,9 +399,22 @@ def landing(token: str) -> Response:
     return web.html_response(recipients.link_page(token, _call()))
 
 
+@app.route("/s/{token}/password", methods=["POST"], content_types=[web.FORM])
+def unlock_link(token: str) -> Response:
+    answer = recipients.unlock(token, _call())
+    if isinstance(answer, recipients.Unlocked):
+        return web.redirect(answer.location, [answer.cookie] if answer.cookie else None, status=303)
+    return web.html_response(answer, 401)
+
+
 @app.route("/s/{token}/download", methods=["GET"])
 def download(token: str) -> Response:
-    return web.redirect(recipients.download(token, _call()))
+    return web.redirect(recipients.download(token, _call(), counted=False))
+
+
+@app.route("/s/{token}/download", methods=["POST"], content_types=[web.FORM, "application/json"])
+def download_counted(token: str) -> Response:
+    return web.redirect(recipients.download(token, _call()), status=303)
 
 
 @app.route("/s/{token}/files/{file_id}/download", methods=["GET"])
@@ -543,21 +556,21 @@ def signed_out() -> Response:
 @app.route("/s/{token}/uploads", methods=["POST"])
 def start_upload(token: str) -> Response:
     call = _call()
-    inbox = uploads.through_link(token, call.person, call.actor)
+    inbox = uploads.through_link(token, call.person, call.actor, call.cookies)
     return web.json_response({"upload": uploads.start(inbox, call.body, call.actor)}, 201)
 
 
 @app.route("/s/{token}/uploads/{upload_id}/plan", methods=["POST"])
 def renew_recipient_upload(token: str, upload_id: str) -> Response:
     call = _call()
-    inbox = uploads.through_link(token, call.person, call.actor)
+    inbox = uploads.through_link(token, call.person, call.actor, call.cookies)
     return web.json_response({"upload": uploads.renew(inbox, upload_id, call.actor)})
 
 
 @app.route("/s/{token}/uploads/{upload_id}/complete", methods=["POST"])
 def complete_upload(token: str, upload_id: str) -> Response:
     call = _call()
-    inbox = uploads.through_link(token, call.person, call.actor)
+    inbox = uploads.through_link(token, call.person, call.actor, call.cookies)
     return web.json_response({"upload": uploads.complete(inbox, upload_id, call.actor)})
 
 

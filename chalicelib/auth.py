@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
 
 from chalice.app import Request
 
@@ -157,5 +158,19 @@ def check_csrf(request: Request, found: Caller | None) -> None:
     """State-changing requests made with a session cookie must carry the session's CSRF token."""
     if found is None or found.session is None or request.method in SAFE_METHODS:
         return
-    if not sessions.csrf_ok(found.session, request.headers.get("x-csrf-token")):
+    sent = request.headers.get("x-csrf-token") or form_field(request, "csrf_token")
+    if not sessions.csrf_ok(found.session, sent):
         raise Forbidden("The request lacks this session's CSRF token; reload the page.", "csrf_failed")
+
+
+def form_field(request: Request, name: str) -> str | None:
+    """A field of an HTML form's POST body (application/x-www-form-urlencoded), or None."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded" or not request.raw_body:
+        return None
+    try:
+        fields = parse_qs(request.raw_body.decode(), keep_blank_values=True, max_num_fields=20)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    values = fields.get(name)
+    return values[0] if values else None

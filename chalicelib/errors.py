@@ -69,3 +69,9 @@ class Gone(HandoverError):
 class TooManyRequests(HandoverError):
     status = 429
     code = "too_many_requests"
+
+
+class PasswordRequired(Forbidden):
+    """A password link opened without its cookie: its page asks for the password, downloads refuse."""
+
+    code = "password_required"

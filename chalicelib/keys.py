@@ -60,7 +60,7 @@ def mac(purpose: str, text: str, size: int = 32) -> str:
     return b64(hmac.new(derived_key(purpose), text.encode(), hashlib.sha256).digest()[:size])
 
 
-def _unb64(text: str) -> bytes:
+def unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
@@ -78,7 +78,7 @@ def unseal(purpose: str, sealed: str | None) -> dict[str, Any] | None:
     if not hmac.compare_digest(signature, mac(purpose, payload)):
         return None
     try:
-        data = json.loads(_unb64(payload))
+        data = json.loads(unb64(payload))
     except ValueError:
         return None
     if not isinstance(data, dict) or data.get("exp", 0) < time.time():

@@ -6,13 +6,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib import audit, clock, directory, notices, shapes, storage, throttle, tokens, urls
+from chalicelib import audit, clock, directory, link_passwords, notices, shapes, storage, throttle, tokens, urls
 from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.directory import Person
-from chalicelib.errors import BadRequest, Conflict, Gone, LoginRequired, NotAllowed, NotFound
+from chalicelib.errors import (
+    BadRequest,
+    Conflict,
+    Gone,
+    LoginRequired,
+    NotAllowed,
+    NotFound,
+    PasswordRequired,
+)
 from chalicelib.models import (
     FileRecord,
     GrantRecord,
@@ -34,6 +42,10 @@ class Visiting(Protocol):
     @property
     def actor(self) -> Actor: ...
 
+    @property
+    def cookies(self) -> str | None:
+        """The request's Cookie header: a password link's cookie rides in it."""
+
 
 @dataclass(frozen=True)
 class Visit:
@@ -41,11 +53,13 @@ class Visit:
 
     person: Person | None
     actor: Actor
+    cookies: str | None = None
 
 
 ACTIVE = "active"
 EXPIRED = "expired"
 REVOKED = "revoked"
+USED_UP = "used_up"
 
 
 def status(link: LinkRecord, now: datetime | None = None) -> str:
@@ -54,6 +68,8 @@ def status(link: LinkRecord, now: datetime | None = None) -> str:
         return REVOKED
     if link.valid_until is not None and link.valid_until <= (now or clock.now()):
         return EXPIRED
+    if link.download_limit is not None and int(link.downloads or 0) >= int(link.download_limit):
+        return USED_UP
     return ACTIVE
 
 
@@ -81,9 +97,8 @@ def create_link(file: FileRecord, options: NewLink, actor: Actor) -> LinkRecord:
     """A new link to a ready file; the file must still be ready when the link is written."""
     if file.status != "ready":
         raise Conflict("Only a completely uploaded file can be shared.", "file_not_ready")
-    unknown = sorted(set(options.groups) - directory.existing_groups(list(options.groups)))
-    if unknown:
-        raise BadRequest(f"There is no group named {unknown[0]!r}.", "unknown_group")
+    _check_groups(options.groups)
+    _check_limit_target(file.kind, options.download_limit)
     now = clock.now()
     link = LinkRecord(
         link_id=tokens.new_link_id(),
@@ -99,6 +114,11 @@ def create_link(file: FileRecord, options: NewLink, actor: Actor) -> LinkRecord:
         notify=options.notify,
         notify_uploads=options.notify_uploads,
         download_digest=options.download_digest,
+        label=options.label,
+        message=options.message,
+        password_hash=link_passwords.hash_password(options.password) if options.password else None,
+        download_limit=options.download_limit,
+        shared_by=_sharer(actor),
         target=_target(file),
     )
     link.expires_at = _tidy_after(link)
@@ -121,18 +141,46 @@ def create_link(file: FileRecord, options: NewLink, actor: Actor) -> LinkRecord:
     return link
 
 
+def _check_groups(names: list[str]) -> None:
+    unknown = sorted(set(names) - directory.existing_groups(list(names)))
+    if unknown:
+        raise BadRequest(f"There is no group named {unknown[0]!r}.", "unknown_group")
+
+
+def _check_limit_target(kind: str, limit: int | None) -> None:
+    """A limit counts downloads of one file; a folder's page downloads many files, each by a GET."""
+    if limit is not None and kind == "folder":
+        raise BadRequest("A download limit applies to a file's link, not a folder's.", "download_limit_for_folder")
+
+
+def _sharer(actor: Actor) -> str | None:
+    """How recipients see who shared a link: the member's address as the audit names them."""
+    kind, _, name = actor.who.partition(":")
+    return name if kind == "member" and name else None
+
+
 def _grantees(link: LinkRecord) -> list[str]:
     return [f"email:{address}" for address in link.recipients] + [f"group:{name}" for name in link.groups]
 
 
 def _options(link: LinkRecord) -> dict[str, Any]:
-    return {
+    """A link's options as an event tells them; never its password, only whether it has one."""
+    options = {
         "valid_until": clock.iso(link.valid_until) or "never",
         "allow_upload": link.allow_upload,
         "require_login": link.require_login,
         "recipients": list(link.recipients),
         "groups": list(link.groups),
     }
+    if link.label:
+        options["label"] = link.label
+    if link.message:
+        options["message"] = "set"
+    if link.password_hash:
+        options["password"] = "set"
+    if link.download_limit is not None:
+        options["download_limit"] = int(link.download_limit)
+    return options
 
 
 def links_of_file(file: FileRecord) -> list[LinkRecord]:
@@ -152,20 +200,66 @@ def _get(link_id: str) -> LinkRecord | None:
     return get_or_none(LinkRecord, link_id)
 
 
+# How an event tells each change: the new value, or words for what must not be repeated.
+_CHANGE_WORDS: dict[str, Any] = {
+    "valid_until": lambda v: clock.iso(v) or "never",
+    "message": lambda v: "set" if v else "removed",
+    "password": lambda v: "set" if v else "removed",
+    "label": lambda v: v or "removed",
+    "download_limit": lambda v: "none" if v is None else v,
+}
+
+
 def change_link(link: LinkRecord, change: LinkChange, actor: Actor) -> LinkRecord:
+    """Change any option of a link that still exists; one event says what changed (never a password)."""
     if link.revoked_at is not None:
         raise Conflict("A revoked link cannot be changed; make a new one.", "link_revoked")
-    for name, value in change.fields.items():
-        setattr(link, name, value)
-    link.require_login = link.require_login or bool(link.recipients or link.groups)
+    asked = change.fields
+    if "groups" in asked:
+        _check_groups([g for g in asked["groups"] if g not in link.groups])
+    _check_limit_target(link.target.kind, asked.get("download_limit"))
+    old_grantees = set(_grantees(link))
+    changed: dict[str, Any] = {}
+    for name, value in asked.items():
+        if name == "password":
+            if value is None and link.password_hash is None:
+                continue
+            link.password_hash = link_passwords.hash_password(value) if value else None
+            changed[name] = value
+        elif getattr(link, name) != value:
+            setattr(link, name, value)
+            changed[name] = value
+    must_login = link.require_login or bool(link.recipients or link.groups)
+    if must_login != link.require_login:
+        link.require_login = must_login
+        changed["require_login"] = must_login
+    if not changed:
+        return link
     link.updated_at = clock.now()
     link.expires_at = _tidy_after(link)
+    stored = {"password": "password_hash"}
+    names = [stored.get(name, name) for name in changed] + ["updated_at", "expires_at"]
+    attributes = [getattr(LinkRecord, n) for n in names]
+    actions = [
+        a.set(getattr(link, a.attr_name)) if getattr(link, a.attr_name) is not None else a.remove() for a in attributes
+    ]
     try:
-        link.save(condition=LinkRecord.revoked_at.does_not_exist())
-    except PutError:
-        raise Conflict("The link was revoked meanwhile.", "link_revoked") from None
+        # Only the fields changed, never the whole item: downloads and views count on meanwhile.
+        link.update(actions=actions, condition=LinkRecord.revoked_at.does_not_exist())
+    except UpdateError as error:
+        if condition_failed(error):
+            raise Conflict("The link was revoked meanwhile.", "link_revoked") from None
+        raise
+    new_grantees = set(_grantees(link))
+    for grantee in old_grantees - new_grantees:
+        GrantRecord(grantee, link.link_id).delete()
+    for grantee in new_grantees - old_grantees:
+        GrantRecord(grantee, link.link_id, file_id=link.file_id, expires_at=link.expires_at).save()
     _retidy_grants(link)
-    audit.record(link.file_id, "link_changed", actor, link.link_id, **_options(link))
+    detail = {name: _CHANGE_WORDS.get(name, lambda v: v)(value) for name, value in changed.items()}
+    if link.label and "label" not in detail:
+        detail["link_label"] = link.label  # which link, in the team's words
+    audit.record(link.file_id, "link_changed", actor, link.link_id, **detail)
     notices.link_changed(link)
     return link
 
@@ -232,15 +326,45 @@ def open_link(token: str, actor: Actor) -> LinkRecord:
         raise Gone("This link has been revoked by its owner.", "link_revoked")
     if state == EXPIRED:
         raise Gone("This link has expired.", "link_expired")
+    if state == USED_UP:
+        raise Gone(USED_UP_MESSAGE, "download_limit_reached")
     return link
+
+
+USED_UP_MESSAGE = "This link has been downloaded as many times as its owner allowed."
 
 
 def visit(token: str, visitor: Visiting) -> LinkRecord:
-    """Open a link's landing page for a visitor it is for, and audit that it was opened."""
+    """Open a link's landing page for a visitor it is for: count the view and audit it."""
     link = open_link(token, visitor.actor)
     check_access(link, visitor)
-    audit.record(link.file_id, "link_opened", visitor.actor, link.link_id)
+    now = clock.now()
+    link.update(actions=[LinkRecord.views.add(1), LinkRecord.last_opened_at.set(now)])
+    audit.record(link.file_id, "link_opened", visitor.actor, link.link_id, **_named(link))
     return link
+
+
+def _named(link: LinkRecord) -> dict[str, str]:
+    """Which link an event is about, in the team's words (the History and the CSV show it)."""
+    return {"link_label": link.label} if link.label else {}
+
+
+def unlock(token: str, password: str, visitor: Visiting) -> tuple[LinkRecord, str | None]:
+    """Check a password typed on a link's page: the link, and the cookie that remembers it (None if wrong).
+
+    Wrong guesses are counted per link and per source; past either limit nothing is checked.
+    """
+    link = open_link(token, visitor.actor)
+    check_access(link, visitor, password=False)
+    if link.password_hash is None:
+        return link, None
+    throttle.check_password_guesses(link.link_id, visitor.actor.ip)
+    fits = 0 < len(password) <= shapes.PASSWORD_LENGTHS[1]  # never hash a megabyte someone posted
+    if fits and link_passwords.matches(password, link.password_hash):
+        return link, link.password_hash
+    throttle.count_wrong_password(link.link_id, visitor.actor.ip)
+    audit.record(link.file_id, "password_refused", visitor.actor, link.link_id, **_named(link))
+    return link, None
 
 
 def is_for(link: LinkRecord, person: Person) -> bool:
@@ -250,12 +374,20 @@ def is_for(link: LinkRecord, person: Person) -> bool:
     return (person.email is not None and person.email in link.recipients) or bool(set(link.groups) & person.groups)
 
 
-def check_access(link: LinkRecord, visitor: Visiting, *, quiet: bool = False) -> None:
-    """Refuse visitors a login-required link is not for; audit every decision on such links.
+def check_access(link: LinkRecord, visitor: Visiting, *, quiet: bool = False, password: bool = True) -> None:
+    """Refuse visitors a login-required link is not for (auditing every decision on such links),
+    and, unless `password` is False, visitors of a password link without its cookie.
 
     `quiet` checks the same without events, for requests that only follow up on an action
     already recorded (polling a Download all).
     """
+    _check_login(link, visitor, quiet)
+    stored = link.password_hash
+    if password and stored and not link_passwords.unlocked(link.link_id, stored, visitor.cookies):
+        raise PasswordRequired("Type this link's password on its page first.")
+
+
+def _check_login(link: LinkRecord, visitor: Visiting, quiet: bool) -> None:
     if not link.require_login:
         return
     person = visitor.person
@@ -324,7 +456,10 @@ def released_to(person: Person) -> list[LinkRecord]:
 
 
 def download_url(link: LinkRecord, visitor: Visiting) -> str:
-    """A presigned GET of the newest version, short-lived and never outliving the link."""
+    """A presigned GET of the newest version, short-lived and never outliving the link.
+
+    Counted on the link; with a download limit, only the first `download_limit` calls get one.
+    """
     check_access(link, visitor)
     target = link.target
     if target.kind == "folder":
@@ -332,6 +467,11 @@ def download_url(link: LinkRecord, visitor: Visiting) -> str:
     seconds = presign_seconds(link)
     record_download(link, visitor.actor)
     return storage.presigned_download(target.s3_key, target.version_id, target.name, target.content_type, seconds)
+
+
+def counts_downloads(link: LinkRecord) -> bool:
+    """Whether a download must be the explicit POST: previews and scanners GET every URL they see."""
+    return link.download_limit is not None
 
 
 def presign_seconds(link: LinkRecord) -> int:
@@ -345,17 +485,25 @@ def presign_seconds(link: LinkRecord) -> int:
 
 
 def record_download(link: LinkRecord, actor: Actor, **detail: str) -> None:
-    """Count the download on the link and audit it, together; refused if revoked meanwhile."""
+    """Count the download on the link, then audit it; refused if revoked (or used up) meanwhile.
+
+    The count is one conditional UpdateItem (`downloads < download_limit` when limited), judged
+    by DynamoDB at write time: however many recipients press at once, exactly the limit pass.
+    Not a transaction: concurrent transactions on one item cancel each other in DynamoDB.
+    """
+    condition = LinkRecord.revoked_at.does_not_exist()
+    if link.download_limit is not None:
+        condition &= LinkRecord.downloads < LinkRecord.download_limit
     try:
-        with transaction() as write:
-            write.update(
-                link,
-                actions=[LinkRecord.downloads.add(1)],
-                condition=LinkRecord.revoked_at.does_not_exist(),
-            )
-            write.save(audit.event(link.file_id, "link_downloaded", actor, link.link_id, **detail))
-    except TransactWriteError:
-        raise Gone("This link has been revoked by its owner.", "link_revoked") from None
+        link.update(actions=[LinkRecord.downloads.add(1)], condition=condition)
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
+        now = _get(link.link_id)
+        if now is None or now.revoked_at is not None:
+            raise Gone("This link has been revoked by its owner.", "link_revoked") from None
+        raise Gone(USED_UP_MESSAGE, "download_limit_reached") from None
+    audit.record(link.file_id, "link_downloaded", actor, link.link_id, **detail, **_named(link))
     notices.downloaded(link)
 
 
@@ -380,10 +528,17 @@ def describe(link: LinkRecord, site_url: str) -> shapes.Link:
         require_login=link.require_login,
         recipients=list(link.recipients),
         groups=list(link.groups),
+        label=link.label,
+        message=link.message,
+        has_password=link.password_hash is not None,
+        download_limit=int(link.download_limit) if link.download_limit is not None else None,
         downloads=int(link.downloads or 0),
         notify=link.notify is not False,
         notify_uploads=link.notify_uploads is not False,
         download_digest=bool(link.download_digest),
+        views=int(link.views or 0),
+        last_opened_at=link.last_opened_at,
+        shared_by=link.shared_by,
         created_at=link.created_at,
         updated_at=link.updated_at,
         revoked_at=link.revoked_at,

@@ -136,6 +136,13 @@ class LinkRecord(Model):
     notify = BooleanAttribute(default=True)
     notify_uploads = BooleanAttribute(default=True)
     download_digest = BooleanAttribute(default=False)
+    download_limit = NumberAttribute(null=True)  # None: no limit; counted by one conditional update
+    views = NumberAttribute(default=0)
+    last_opened_at = UTCDateTimeAttribute(null=True)
+    label = UnicodeAttribute(null=True)  # the team's note, never shown to recipients
+    message = UnicodeAttribute(null=True)  # shown to recipients
+    password_hash = UnicodeAttribute(null=True)  # scrypt, salted (passwords.py); never the password
+    shared_by = UnicodeAttribute(null=True)  # the member who made it, as recipients see them
     target = LinkTarget()
     # TTL only tidies the table, days after the link stopped working; expiry and
     # revocation are checked in code on every request because TTL deletion lags.

@@ -13,8 +13,11 @@ _BODY_CODES = ("invalid_json", "missing_field", "unknown_field", "invalid_field"
 _VALID_UNTIL_CODES = ("invalid_valid_until", "valid_until_in_past", "valid_until_too_far")
 _NEW_FILE_CODES = _BODY_CODES + ("invalid_name", "invalid_size", "file_too_large", "invalid_content_type")
 _AUDIENCE_CODES = ("invalid_email", "invalid_group", "unknown_group", "too_many_recipients")
+_LINK_FIELD_CODES = ("invalid_label", "invalid_message", "invalid_password", "invalid_download_limit")
+_LINK_FIELD_CODES += ("download_limit_for_folder",)
 _NEW_LINK_CODES = ("invalid_json", "unknown_field", "invalid_field") + _VALID_UNTIL_CODES + _AUDIENCE_CODES
-_LINK_CHANGE_CODES = _BODY_CODES + _VALID_UNTIL_CODES
+_NEW_LINK_CODES += _LINK_FIELD_CODES
+_LINK_CHANGE_CODES = _BODY_CODES + _VALID_UNTIL_CODES + _AUDIENCE_CODES + _LINK_FIELD_CODES
 _PAGING_CODES = ("invalid_limit", "invalid_cursor")
 _PEOPLE_QUERY_CODES = ("invalid_sort", "invalid_order", "invalid_time_range", "invalid_search") + _PAGING_CODES
 _ADMIN_CODES = ("not_a_member", "not_an_admin", "csrf_failed")
@@ -23,10 +26,13 @@ _GROUP_CODES = ("invalid_json", "missing_field", "unknown_field", "invalid_group
 _LINK_REFUSALS: dict[str, tuple[str, ...]] = {
     "Unauthorized": ("login_required", "missing_token", "invalid_token"),
     "NotFound": ("link_not_found",),
-    "Gone": ("link_expired", "link_revoked"),
+    "Gone": ("link_expired", "link_revoked", "download_limit_reached"),
     "TooManyRequests": ("too_many_requests",),
 }
-_LINK_UPLOAD_REFUSALS = {**_LINK_REFUSALS, "Forbidden": ("not_allowed", "upload_not_allowed", "csrf_failed")}
+_LINK_UPLOAD_REFUSALS = {
+    **_LINK_REFUSALS,
+    "Forbidden": ("not_allowed", "upload_not_allowed", "csrf_failed", "password_required"),
+}
 # A page sends a visitor who must sign in to the sign-in page instead (a 302).
 _PAGE_REFUSALS = {**_LINK_REFUSALS, "Unauthorized": ("missing_token", "invalid_token")}
 _FOLDER_UPLOAD_REFUSALS = {
@@ -62,7 +68,7 @@ _ERRORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "403",
         "The caller may not do this (not a member, not someone the link is for, no upload allowed), "
         "or a request made with a session lacks its CSRF token.",
-        ("not_a_member", "not_an_admin", "csrf_failed", "not_allowed", "upload_not_allowed"),
+        ("not_a_member", "not_an_admin", "csrf_failed", "not_allowed", "upload_not_allowed", "password_required"),
     ),
     "NotFound": (
         "404",
@@ -81,8 +87,8 @@ _ERRORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     ),
     "Gone": (
         "410",
-        "The link existed but stopped working: it expired or was revoked.",
-        ("link_expired", "link_revoked"),
+        "The link existed but stopped working: it expired, was revoked, or its downloads are used up.",
+        ("link_expired", "link_revoked", "download_limit_reached"),
     ),
     "TooManyRequests": (
         "429",
@@ -362,7 +368,7 @@ def _paths() -> Json:
         "/api/links/{token}": {
             "patch": _operation(
                 "change_link",
-                "Change a link's end date or options",
+                "Change any option of a link (one History event says what changed); a revoked link stays revoked",
                 {"200": _ok("The link, changed.", link=_ref("Link"))},
                 parameters=(_TOKEN,),
                 body="LinkChange",
@@ -660,12 +666,33 @@ def _paths() -> Json:
         "/s/{token}/download": {
             "get": _operation(
                 "download",
-                "Recipients: download the file a link shares, as a redirect to a short-lived S3 URL",
+                "Recipients: download the file a link shares, as a redirect to a short-lived S3 URL "
+                "(a link with a download limit: to its page, where the download is a POST)",
                 _redirect("`Location` is a presigned GET of the file's newest version, saved under its name."),
                 parameters=(_TOKEN,),
                 errors={
                     **_PAGE_REFUSALS,
-                    "Forbidden": ("not_allowed",),
+                    "Forbidden": ("not_allowed", "password_required"),
+                    "NotFound": ("link_not_found", "link_is_folder"),
+                },
+                recipient=True,
+                page=True,
+            ),
+            "post": _operation(
+                "download_counted",
+                "Recipients: download the file, counted toward the link's download limit "
+                "(`curl -X POST -L .../s/{token}/download`)",
+                {
+                    "303": {
+                        "description": "`Location` is a presigned GET of the file's newest version. A visitor who "
+                        "must sign in first is sent to the sign-in page instead (302).",
+                        "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+                    }
+                },
+                parameters=(_TOKEN,),
+                errors={
+                    **_PAGE_REFUSALS,
+                    "Forbidden": ("not_allowed", "password_required", "csrf_failed"),
                     "NotFound": ("link_not_found", "link_is_folder"),
                 },
                 recipient=True,
@@ -680,7 +707,7 @@ def _paths() -> Json:
                 parameters=(_TOKEN, _path("file_id", "The file's id, as the folder's page links it.")),
                 errors={
                     **_PAGE_REFUSALS,
-                    "Forbidden": ("not_allowed",),
+                    "Forbidden": ("not_allowed", "password_required"),
                     "NotFound": ("link_not_found", "not_a_folder_link", "file_not_found"),
                 },
                 recipient=True,

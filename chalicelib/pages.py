@@ -76,6 +76,11 @@ def landing(link: LinkRecord, token: str, site: str, viewer: Viewer | None, prev
     return render("landing.html", site=site, viewer=viewer, token=token, link=link, file=link.target, preview=preview)
 
 
+def password_form(token: str, site: str, viewer: Viewer | None, wrong: bool) -> str:
+    """A password link's page before its password was typed: the form, and nothing about what it shares."""
+    return render("password.html", site=site, viewer=viewer, token=token, wrong=wrong)
+
+
 def folder(
     link: LinkRecord,
     token: str,

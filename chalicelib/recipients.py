@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chalicelib import collaborators, files, folder_links, links, notices, pages, previews, urls
-from chalicelib.errors import LoginRequired, NotAllowed
+from chalicelib import collaborators, files, folder_links, link_passwords, links, notices, pages, previews, urls
+from chalicelib.errors import LoginRequired, NotAllowed, PasswordRequired
 
 if TYPE_CHECKING:
     from chalicelib.web import Call
@@ -25,17 +25,51 @@ class Redirect:
 
 
 def link_page(token: str, visitor: Call) -> str:
-    """A link's page: the file and its Download button, or the shared folder (or one below it)."""
-    link = links.visit(token, visitor)
+    """A link's page: the file and its Download button, or the shared folder (or one below it);
+    for a password link not yet unlocked, only a form asking for the password."""
+    try:
+        link = links.visit(token, visitor)
+    except PasswordRequired:
+        return pages.password_form(token, visitor.site, visitor.shown(), wrong=False)
     if link.target.kind == "folder":
         folder, trail, items = folder_links.folder_view(link, visitor.query("folder"))
         return pages.folder(link, token, visitor.site, visitor.shown(), folder, trail, items)
-    return pages.landing(link, token, visitor.site, visitor.shown(), previews.preview_of(link))
+    # A preview is a presigned GET too: a link with a download limit gives its file only by the counted POST.
+    preview = None if links.counts_downloads(link) else previews.preview_of(link)
+    return pages.landing(link, token, visitor.site, visitor.shown(), preview)
 
 
-def download(token: str, visitor: Call) -> str:
-    """A presigned GET of the file a link shares."""
-    return links.download_url(links.open_link(token, visitor.actor), visitor)
+@dataclass(frozen=True)
+class Unlocked:
+    """The right password: back to the link's page with the cookie that remembers it."""
+
+    location: str
+    cookie: str
+
+
+def unlock(token: str, visitor: Call) -> Unlocked | str:
+    """A password typed on a link's page: the cookie and the way back, or the form again saying it was wrong."""
+    link, stored = links.unlock(token, visitor.form("password") or "", visitor)
+    back = urls.url_for(visitor.site, "landing", token=token)
+    if stored is None:
+        if link.password_hash is None:  # no password (any more): nothing to unlock
+            return Unlocked(back, "")
+        return pages.password_form(token, visitor.site, visitor.shown(), wrong=True)
+    secure = visitor.site.startswith("https://")
+    return Unlocked(back, link_passwords.unlock_cookie(link.link_id, stored, secure))
+
+
+def download(token: str, visitor: Call, counted: bool = True) -> str:
+    """A presigned GET of the file a link shares.
+
+    `counted` is the explicit POST. A GET of a link with a download limit takes the visitor to
+    the link's page instead: previews and mail scanners must not use up its downloads.
+    """
+    link = links.open_link(token, visitor.actor)
+    if not counted and links.counts_downloads(link):
+        links.check_access(link, visitor)
+        return urls.url_for(visitor.site, "landing", token=token)
+    return links.download_url(link, visitor)
 
 
 def folder_download(token: str, file_id: str, visitor: Call) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
@@ -140,31 +141,83 @@ NotifyUploads = Annotated[bool, Meta(description="Email the owner when a recipie
 DownloadDigest = Annotated[bool, Meta(description="Email the owner one digest a day of the link's downloads.")]
 
 
+LINK_LABEL_LENGTH = 100
+LINK_MESSAGE_LENGTH = 2000
+PASSWORD_LENGTHS = (8, 128)
+DOWNLOAD_LIMITS = (1, 1000)
+Recipients = Annotated[
+    list[Email] | None, Meta(description="Release the link only to these people (verified emails); implies login.")
+]
+Groups = Annotated[
+    list[AudienceGroup] | None, Meta(description="Release the link only to members of these groups; implies login.")
+]
+Label = Annotated[
+    str,
+    Meta(
+        max_length=LINK_LABEL_LENGTH,
+        description='A note for the team ("for Acme legal"): shown in the console, the History and the CSV, '
+        "never to recipients.",
+    ),
+]
+Message = Annotated[
+    str,
+    Meta(max_length=LINK_MESSAGE_LENGTH, description="Text shown to recipients on the link's page."),
+]
+Password = Annotated[
+    str,
+    Meta(
+        min_length=PASSWORD_LENGTHS[0],
+        max_length=PASSWORD_LENGTHS[1],
+        description="Write-only: recipients must type it before they see anything; only a slow salted hash is "
+        "kept. Null: no password.",
+    ),
+]
+DownloadLimit = Annotated[
+    int,
+    Meta(
+        ge=DOWNLOAD_LIMITS[0],
+        le=DOWNLOAD_LIMITS[1],
+        description="How many downloads the link allows (counted only on POST /s/{token}/download); "
+        "null: no limit. A file's link only.",
+    ),
+]
+_LINK_REFUSALS = {
+    "valid_until": _VALID_UNTIL_REFUSAL,
+    "recipients": ("invalid_email", "recipients must list email addresses."),
+    "groups": ("invalid_group", "groups must list group names."),
+    "label": ("invalid_label", f"label must be text of at most {LINK_LABEL_LENGTH} characters."),
+    "message": ("invalid_message", f"message must be text of at most {LINK_MESSAGE_LENGTH} characters."),
+    "password": (
+        "invalid_password",
+        f"password must be {PASSWORD_LENGTHS[0]} to {PASSWORD_LENGTHS[1]} characters, or null for none.",
+    ),
+    "download_limit": (
+        "invalid_download_limit",
+        f"download_limit must be a whole number from {DOWNLOAD_LIMITS[0]} to {DOWNLOAD_LIMITS[1]}, or null.",
+    ),
+}
+
+
 class NewLink(Body):
     valid_until: ValidUntil = None
     allow_upload: AllowUpload = False
     require_login: RequireLogin = False  # true whenever recipients or groups are named
-    recipients: Annotated[
-        list[Email] | None, Meta(description="Release the link only to these people (verified emails); implies login.")
-    ] = None
-    groups: Annotated[
-        list[AudienceGroup] | None, Meta(description="Release the link only to members of these groups; implies login.")
-    ] = None
+    recipients: Recipients = None
+    groups: Groups = None
+    label: Label | None = None
+    message: Message | None = None
+    password: Password | None = None
+    download_limit: DownloadLimit | None = None
     notify: Notify = True
     notify_uploads: NotifyUploads = True
     download_digest: DownloadDigest = False
 
-    refusals = {
-        "valid_until": _VALID_UNTIL_REFUSAL,
-        "recipients": ("invalid_email", "recipients must list email addresses."),
-        "groups": ("invalid_group", "groups must list group names."),
-    }
+    refusals = _LINK_REFUSALS
 
     def __post_init__(self) -> None:
-        self.recipients = list(dict.fromkeys(email(v) for v in self.recipients or ()))
-        self.groups = list(dict.fromkeys(group_name(v) for v in self.groups or ()))
-        if len(self.recipients) + len(self.groups) > MAX_AUDIENCE:
-            raise BadRequest(f"Name at most {MAX_AUDIENCE} people and groups in all.", "too_many_recipients")
+        _check_link_fields(self)
+        self.recipients = self.recipients or []
+        self.groups = self.groups or []
         self.require_login = self.require_login or bool(self.recipients or self.groups)
         valid_until(self.valid_until)
 
@@ -175,29 +228,66 @@ class NewLink(Body):
 
 
 class LinkChange(Body):
-    """Only the fields named change; `valid_until` may be set to null (never expires)."""
+    """Only the fields named change; `valid_until`, `label`, `message`, `password` and
+    `download_limit` may be set to null (none)."""
 
     valid_until: ValidUntil | UnsetType = UNSET
     allow_upload: AllowUpload | UnsetType = UNSET
     require_login: RequireLogin | UnsetType = UNSET
+    recipients: Recipients | UnsetType = UNSET
+    groups: Groups | UnsetType = UNSET
+    label: Label | None | UnsetType = UNSET
+    message: Message | None | UnsetType = UNSET
+    password: Password | None | UnsetType = UNSET
+    download_limit: DownloadLimit | None | UnsetType = UNSET
     notify_uploads: NotifyUploads | UnsetType = UNSET
     download_digest: DownloadDigest | UnsetType = UNSET
 
-    refusals = {"valid_until": _VALID_UNTIL_REFUSAL}
+    refusals = _LINK_REFUSALS
 
     def __post_init__(self) -> None:
         if not self.fields:
             raise BadRequest(f"Name at least one of {', '.join(self.__struct_fields__)}.", "missing_field")
+        _check_link_fields(self)
+        for audience in ("recipients", "groups"):
+            if getattr(self, audience) is None:
+                setattr(self, audience, [])
         if self.valid_until is not UNSET:
             valid_until(self.valid_until)
 
     @property
     def fields(self) -> dict[str, Any]:
-        """The fields named, as the link stores them."""
+        """The fields named, as the link stores them (`password` still in clear: links.py hashes it)."""
         named = {f: getattr(self, f) for f in self.__struct_fields__ if getattr(self, f) is not UNSET}
         if named.get("valid_until") is not None:
             named["valid_until"] = _parse_moment(named["valid_until"].strip())
         return named
+
+
+def _check_link_fields(body: NewLink | LinkChange) -> None:
+    """The checks of a link's fields past their types, alike on creation and on change."""
+    if isinstance(body.recipients, list):
+        body.recipients = list(dict.fromkeys(email(v) for v in body.recipients))
+    if isinstance(body.groups, list):
+        body.groups = list(dict.fromkeys(group_name(v) for v in body.groups))
+    named = sum(len(v) for v in (body.recipients, body.groups) if isinstance(v, list))
+    if named > MAX_AUDIENCE:
+        raise BadRequest(f"Name at most {MAX_AUDIENCE} people and groups in all.", "too_many_recipients")
+    for field, code in (("label", "invalid_label"), ("message", "invalid_message")):
+        value = getattr(body, field)
+        if isinstance(value, str):
+            setattr(body, field, _note(field, value, code))
+    if isinstance(body.password, str) and names.problem(body.password):
+        raise BadRequest("password must not hold control characters.", "invalid_password")
+
+
+def _note(field: str, value: str, code: str) -> str | None:
+    """A label (one line) or a message (lines allowed) as stored: NFC, trimmed; empty means none."""
+    lines = value.replace("\r\n", "\n").split("\n") if field == "message" else [value]
+    wrong = next((found for line in lines if (found := names.problem(line.replace("\t", " ")))), None)
+    if wrong:
+        raise BadRequest(f"{field} {wrong}.", code)
+    return unicodedata.normalize("NFC", "\n".join(lines)).strip() or None
 
 
 class Usernames(Body):
@@ -391,16 +481,26 @@ class Link(Resource):
     qr_svg: Url
     qr_png: Url
     file_id: str
-    status: Literal["active", "expired", "revoked"]
+    status: Annotated[
+        Literal["active", "expired", "revoked", "used_up"],
+        Meta(description="`used_up`: its download limit is reached (raise the limit to open it again)."),
+    ]
     valid_until: _moment("When the link stops working; null: until revoked.") | None
     allow_upload: bool
     require_login: bool
     recipients: list[str]
     groups: list[str]
+    label: Annotated[str | None, Meta(description="The team's note; never shown to recipients.")]
+    message: Annotated[str | None, Meta(description="Shown to recipients on the link's page.")]
+    has_password: Annotated[bool, Meta(description="Whether recipients must type a password.")]
+    download_limit: Annotated[int | None, Meta(description="Downloads allowed in all; null: no limit.")]
     downloads: Count
     notify: Notify
     notify_uploads: NotifyUploads
     download_digest: DownloadDigest
+    views: Annotated[int, Meta(ge=0, description="How often its page was opened.")]
+    last_opened_at: _moment("When its page was last opened; null: never.") | None
+    shared_by: Annotated[str | None, Meta(description="Who made the link, as recipients see it.")]
     created_at: _moment("When the link was made.")
     updated_at: _moment("When the link last changed.")
     revoked_at: _moment("When the link was revoked; null while it is not.") | None

@@ -1,4 +1,5 @@
-"""Throttling of token guessing: misses on `/s/...` and `/join/...` counted per source in a time window."""
+"""Throttling of guessing: misses on `/s/...` and `/join/...` counted per source in a time window, and wrong
+link passwords counted per link and per source."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime
 
 from chalicelib.config import get_settings
 from chalicelib.errors import TooManyRequests
-from chalicelib.models import ThrottleRecord
+from chalicelib.models import ThrottleRecord, get_or_none
 
 
 def source_of(ip: str | None) -> str:
@@ -37,3 +38,37 @@ def count_miss(ip: str | None) -> None:
     counter.update(actions=[ThrottleRecord.hits.add(1), ThrottleRecord.expires_at.set(tidy_at)])
     if counter.hits > settings.guess_limit:
         raise TooManyRequests("Too many unknown links from your address. Wait a few minutes.")
+
+
+# Wrong link passwords allowed per window: from one source, and on one link from everywhere
+# (a slow hash alone does not stop a botnet; the cost is that a flood locks out the link a while).
+PASSWORD_GUESSES_PER_SOURCE = 10
+PASSWORD_GUESSES_PER_LINK = 50
+
+
+def _password_keys(link_id: str, ip: str | None) -> list[tuple[str, int]]:
+    start = _window_start()
+    return [
+        (f"password#{source_of(ip)}#{start}", PASSWORD_GUESSES_PER_SOURCE),
+        (f"password-link#{link_id}#{start}", PASSWORD_GUESSES_PER_LINK),
+    ]
+
+
+def _window_start() -> int:
+    window = get_settings().guess_window_seconds
+    return int(time.time()) // window * window
+
+
+def check_password_guesses(link_id: str, ip: str | None) -> None:
+    """Refuse before checking a password when this source or this link has guessed wrong too often."""
+    for key, limit in _password_keys(link_id, ip):
+        counter = get_or_none(ThrottleRecord, key)
+        if counter is not None and counter.hits >= limit:
+            raise TooManyRequests("Too many wrong passwords. Wait a few minutes, then try again.", "too_many_guesses")
+
+
+def count_wrong_password(link_id: str, ip: str | None) -> None:
+    """Count one wrong password, for this source and for this link (atomic ADDs, tidied by TTL)."""
+    tidy_at = datetime.fromtimestamp(_window_start() + 2 * get_settings().guess_window_seconds, tz=UTC)
+    for key, _ in _password_keys(link_id, ip):
+        ThrottleRecord(key).update(actions=[ThrottleRecord.hits.add(1), ThrottleRecord.expires_at.set(tidy_at)])

@@ -62,9 +62,9 @@ class Inbox:
     seconds: int  # how long presigned URLs may live
 
 
-def through_link(token: str, person: Person | None, actor: Actor) -> Inbox:
-    """The inbox of a link, if it works now, lets this visitor in and accepts uploads."""
-    link = _upload_link(token, person, actor)
+def through_link(token: str, person: Person | None, actor: Actor, cookies: str | None = None) -> Inbox:
+    """The inbox of a link, if it works now, lets this visitor in (a password link: its cookie) and accepts uploads."""
+    link = _upload_link(token, person, actor, cookies)
     return Inbox(
         file_id=link.file_id,
         into_folder=link.target.kind == "folder",
@@ -182,7 +182,7 @@ def describe(upload: UploadRecord) -> shapes.Upload:
 # --- the steps ------------------------------------------------------------------------
 
 
-def _upload_link(token: str, person: Person | None, actor: Actor) -> LinkRecord:
+def _upload_link(token: str, person: Person | None, actor: Actor, cookies: str | None) -> LinkRecord:
     """The link, if it works now, lets this visitor in and accepts uploads; refusals are audited."""
     try:
         link = links.open_link(token, actor)
@@ -190,7 +190,7 @@ def _upload_link(token: str, person: Person | None, actor: Actor) -> LinkRecord:
         _audit_gone(token, actor, error)
         raise
     with _refusals(link, actor):
-        links.check_access(link, links.Visit(person, actor))
+        links.check_access(link, links.Visit(person, actor, cookies))
         if not link.allow_upload:
             raise Forbidden("This link lets you download the file, not send a new version.", "upload_not_allowed")
     return link

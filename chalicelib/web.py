@@ -47,6 +47,8 @@ def _security_headers() -> dict[str, str]:
     return {**_SECURITY_HEADERS, "Content-Security-Policy": csp}
 
 
+FORM = "application/x-www-form-urlencoded"  # what an HTML form POSTs
+
 _PAGE_TITLES = {
     400: "This request could not be handled",
     401: "Please sign in",
@@ -82,11 +84,12 @@ def csv_response(text: str, filename: str, next_part: str | None = None) -> Resp
     return Response(body=text, headers=headers)
 
 
-def redirect(location: str, cookies: list[str] | None = None) -> Response:
+def redirect(location: str, cookies: list[str] | None = None, status: int = 302) -> Response:
+    """A redirect; 303 after a form's POST, so the browser follows with a GET."""
     headers: dict[str, Any] = {"Location": location}
     if cookies:
         headers["Set-Cookie"] = cookies
-    return Response(body="", status_code=302, headers=headers)
+    return Response(body="", status_code=status, headers=headers)
 
 
 def static_response(name: str) -> Response:
@@ -182,6 +185,14 @@ class Call:
     @property
     def body(self) -> bytes | None:
         return self.request.raw_body
+
+    @property
+    def cookies(self) -> str | None:
+        return self.request.headers.get("cookie")
+
+    def form(self, name: str) -> str | None:
+        """A field of an HTML form's POST (application/x-www-form-urlencoded)."""
+        return auth.form_field(self.request, name)
 
     def query(self, name: str) -> str | None:
         return query(self.request, name)

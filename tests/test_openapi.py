@@ -24,6 +24,7 @@ def document(app) -> dict[str, Any]:
 # Recipients' downloads answer redirects and pages, yet belong in the document beside their uploads.
 _RECIPIENT_DOWNLOADS = {
     ("/s/{token}/download", "get"),
+    ("/s/{token}/download", "post"),
     ("/s/{token}/files/{file_id}/download", "get"),
     ("/portal/folders/{folder_id}/files/{file_id}/download", "get"),
 }
