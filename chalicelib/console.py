@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from functools import partial
 
 from chalicelib import audit, collaborators, files, links, pages, urls, versions
@@ -190,16 +191,44 @@ def _event_detail(kind: str, detail: dict) -> str:
         return str(detail["file"])
     if kind == "link_revoked" and detail.get("reason") == "file_deleted":
         return "because the item was deleted"
-    if kind in ("link_created", "link_changed"):
+    if kind == "link_changed":
+        return _link_changes(detail)
+    if kind == "link_created":
         parts = ["no end date" if detail.get("valid_until") == "never" else ""]
         parts.append("upload allowed" if detail.get("allow_upload") else "")
         parts.append("login required" if detail.get("require_login") else "open to anyone")
         named = list(detail.get("recipients") or []) + [f"group {g}" for g in detail.get("groups") or []]
         parts.append(f"for {', '.join(named)}" if named else "")
+        parts += [f"“{detail['label']}”" if detail.get("label") else "", _limit_words(detail.get("download_limit"))]
+        parts.append("password" if detail.get("password") == "set" else "")
         return " · ".join(part for part in parts if part)
+    if detail.get("link_label"):
+        return f"“{detail['link_label']}”" + (f" · {detail['file']}" if detail.get("file") else "")
     if kind == "file_uploaded" and detail.get("size"):
         return pages.filesize(int(detail["size"]))
     return ""
+
+
+def _limit_words(limit: object) -> str:
+    return f"at most {limit} downloads" if isinstance(limit, int | Decimal) and not isinstance(limit, bool) else ""
+
+
+def _link_changes(detail: dict) -> str:
+    """What a link_changed event changed, in words; a password only as set or removed."""
+    words = {
+        "valid_until": lambda v: "no end date" if v == "never" else "new end date",
+        "allow_upload": lambda v: "upload allowed" if v else "upload not allowed",
+        "require_login": lambda v: "login required" if v else "open to anyone",
+        "recipients": lambda v: f"people: {', '.join(v)}" if v else "no people named",
+        "groups": lambda v: f"groups: {', '.join(v)}" if v else "no groups named",
+        "label": lambda v: "label removed" if v == "removed" else f"label “{v}”",
+        "message": lambda v: f"message {v}",
+        "password": lambda v: f"password {v}",
+        "download_limit": lambda v: "no download limit" if v == "none" else _limit_words(v),
+    }
+    parts = [f"“{detail['link_label']}”"] if detail.get("link_label") else []
+    parts += [describe(detail[name]) for name, describe in words.items() if name in detail]
+    return " · ".join(part for part in parts if part)
 
 
 def _moment(value: object) -> datetime | None:

@@ -205,7 +205,7 @@ def test_a_member_shares_a_file_and_a_folder_from_the_console(console, recipient
     expect(recipient.get_by_role("heading", name="Site plan.txt")).to_be_visible()
     _shot(recipient, "recipient-landing.png")
     with recipient.expect_download() as download:
-        recipient.get_by_role("link", name="Download").click()
+        recipient.get_by_role("button", name="Download").click()
     assert download.value.suggested_filename == "Site plan.txt"
     with open(download.value.path(), "rb") as saved:
         assert saved.read() == small

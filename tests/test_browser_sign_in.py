@@ -26,7 +26,7 @@ def test_named_recipient_signs_in_comes_back_to_the_link_and_downloads(page, ser
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "landing-signed-in.png"), full_page=True)
     with page.expect_download() as download:
-        page.get_by_role("link", name="Download").click()
+        page.get_by_role("button", name="Download").click()
     assert download.value.suggested_filename == "Numbers Q3.csv"
     with open(download.value.path(), "rb") as saved:
         assert saved.read() == data
@@ -46,7 +46,7 @@ def test_the_wrong_person_sees_who_they_are_and_can_switch_account(page, served,
     page.get_by_role("link", name="Sign in with another account").click()
     _sign_in(page, "quinn@partner.example")
     page.wait_for_url(f"{served}/s/{link['token']}")
-    assert page.get_by_role("link", name="Download").is_visible()
+    assert page.get_by_role("button", name="Download").is_visible()
 
 
 def test_a_new_partner_signs_up_and_finds_what_was_shared_in_the_portal(page, served, member):

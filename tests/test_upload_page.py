@@ -28,7 +28,7 @@ def _send(page, path: Path) -> None:
 
 def _download(page) -> tuple[str, bytes]:
     with page.expect_download() as info:
-        page.click("a.button")
+        page.get_by_role("button", name="Download").click()
     return info.value.suggested_filename, Path(info.value.path()).read_bytes()
 
 

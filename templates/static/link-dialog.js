@@ -1,10 +1,17 @@
-// The Create external link dialog: link options with quick date choices, checked here before
-// sending; the new link is shown at once with its QR code and a copy button.
+// The external link dialog, for a new link and for editing one (each row's Edit button opens it
+// prefilled): link options with quick date choices, checked here before sending. A new link is
+// shown at once with its QR code and a copy button; an edited one reloads the table.
 import { api } from "./console-api.js";
 
 const dialog = document.getElementById("link-dialog");
 const DAY = 24 * 60 * 60 * 1000;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+// The limits the API declares (shapes.py); checked here so the member sees them before sending.
+const LABEL_MAX = 100;
+const MESSAGE_MAX = 2000;
+const PASSWORD_MIN = 8;
+const PASSWORD_MAX = 128;
+const LIMIT_MAX = 1000;
 
 function isoDate(day) {
   const pad = (n) => String(n).padStart(2, "0");
@@ -39,7 +46,13 @@ if (dialog) {
   const sensitive = dialog.dataset.kind === "folder" ? "folders" : "files";
   const warning = form.querySelector("[data-open-warning]");
   const errorBox = form.querySelector("[data-form-error]");
-  const submit = form.querySelector("button[type=submit]");
+  const submit = form.querySelector("[data-submit]");
+  const title = dialog.querySelector("#link-dialog-title");
+  const removePassword = form.querySelector("[data-remove-password]");
+  const passwordHint = form.querySelector("[data-password-hint]");
+  const defaultDays = Number(dialog.dataset.defaultDays || 7);
+  // The link being edited (its row's Edit button), or null while creating one.
+  let editing = null;
 
   fields.valid_until.min = isoDate(daysFromToday(0));
   fields.valid_until.max = isoDate(daysFromToday(maxDays - 1));
@@ -77,8 +90,8 @@ if (dialog) {
       }),
     );
     errorBox.hidden = problems.length === 0;
-    for (const name of ["valid_until", "recipients", "groups"]) {
-      fields[name].setAttribute("aria-invalid", String(problems.some(([field]) => field === name)));
+    for (const name of ["valid_until", "recipients", "groups", "password", "download_limit", "label", "message"]) {
+      fields[name]?.setAttribute("aria-invalid", String(problems.some(([field]) => field === name)));
     }
     if (problems.length) fields[problems[0][0]]?.focus?.();
   }
@@ -86,7 +99,8 @@ if (dialog) {
   function validate() {
     const problems = [];
     const value = fields.valid_until.value;
-    if (value) {
+    const unchanged = editing && value === editing.shownUntil;
+    if (value && !unchanged) {
       const end = endOfDay(value);
       if (Number.isNaN(end.getTime())) problems.push(["valid_until", "Valid until is not a date."]);
       else if (end <= new Date()) problems.push(["valid_until", "Valid until must be today or later."]);
@@ -99,17 +113,77 @@ if (dialog) {
     for (const address of list(fields.recipients.value)) {
       if (!EMAIL.test(address)) problems.push(["recipients", `“${address}” is not an email address.`]);
     }
+    const password = fields.password.value;
+    if (password && (password.length < PASSWORD_MIN || password.length > PASSWORD_MAX)) {
+      problems.push(["password", `A password has ${PASSWORD_MIN} to ${PASSWORD_MAX} characters.`]);
+    }
+    const limit = fields.download_limit?.value ?? "";
+    if (limit && !(Number.isInteger(Number(limit)) && Number(limit) >= 1 && Number(limit) <= LIMIT_MAX)) {
+      problems.push(["download_limit", `A download limit is a whole number from 1 to ${LIMIT_MAX}.`]);
+    } else if (fields.download_limit?.validity.badInput) {
+      problems.push(["download_limit", "The download limit is not a number."]);
+    }
+    if (fields.label.value.trim().length > LABEL_MAX) problems.push(["label", `A label has at most ${LABEL_MAX} characters.`]);
+    if (fields.message.value.length > MESSAGE_MAX) {
+      problems.push(["message", `A message has at most ${MESSAGE_MAX} characters.`]);
+    }
     return problems;
   }
 
-  function reset() {
+  function reset(button) {
     form.reset();
-    fields.valid_until.value = isoDate(daysFromToday(7));
+    editing = button ? { token: button.dataset.editLink, ...button.dataset } : null;
+    title.textContent = editing ? "Edit external link" : "Create external link";
+    submit.textContent = editing ? "Save changes" : "Create link";
+    if (editing) {
+      fields.valid_until.value = editing.validUntil ? isoDate(new Date(editing.validUntil)) : "";
+      fields.allow_upload.checked = editing.allowUpload === "true";
+      fields.require_login.checked = editing.requireLogin === "true";
+      fields.recipients.value = editing.recipients;
+      fields.groups.value = editing.groups;
+      fields.label.value = editing.label;
+      fields.message.value = editing.message;
+      if (fields.download_limit) fields.download_limit.value = editing.downloadLimit;
+      editing.shownUntil = fields.valid_until.value;
+    } else {
+      fields.valid_until.value = defaultDays ? isoDate(daysFromToday(defaultDays)) : "";
+    }
+    const hasPassword = Boolean(editing && editing.hasPassword === "true");
+    removePassword.hidden = !hasPassword;
+    fields.password.placeholder = hasPassword ? "Unchanged; type a new one to replace it" : "";
+    passwordHint.hidden = hasPassword;
     showErrors([]);
     form.hidden = false;
     created.hidden = true;
     submit.disabled = false;
     update();
+  }
+
+  // What the form says, as the API's fields. An edit leaves the end date and the password alone
+  // unless the member changed them, so a link ending mid-day keeps its exact moment.
+  function body() {
+    const value = fields.valid_until.value;
+    const limit = fields.download_limit?.value ?? "";
+    const options = {
+      allow_upload: fields.allow_upload.checked,
+      require_login: fields.require_login.checked,
+      recipients: list(fields.recipients.value),
+      groups: list(fields.groups.value),
+      label: fields.label.value.trim() || null,
+      message: fields.message.value.trim() || null,
+    };
+    if (fields.download_limit) options.download_limit = limit ? Number(limit) : null;
+    if (!editing) {
+      // Email choices are made when a link is made (the Edit button does not carry them).
+      options.notify = fields.notify?.checked ?? true;
+      options.notify_uploads = fields.notify_uploads?.checked ?? true;
+      options.download_digest = fields.download_digest?.checked ?? false;
+    }
+    if (!editing || value !== editing.shownUntil) options.valid_until = value ? endOfDay(value).toISOString() : null;
+    if (fields.password.value) options.password = fields.password.value;
+    else if (editing && fields.remove_password.checked) options.password = null;
+    else if (!editing) options.password = null;
+    return options;
   }
 
   function showCreated(link) {
@@ -134,10 +208,18 @@ if (dialog) {
 
   for (const opener of document.querySelectorAll("[data-open-link-dialog]")) {
     opener.addEventListener("click", () => {
-      reset();
+      reset(null);
       dialog.showModal();
     });
     opener.disabled = false;
+  }
+
+  for (const editor of document.querySelectorAll("[data-edit-link]")) {
+    editor.addEventListener("click", () => {
+      reset(editor);
+      dialog.showModal();
+    });
+    editor.disabled = false;
   }
 
   for (const chip of form.querySelectorAll("[data-days]")) {
@@ -162,22 +244,17 @@ if (dialog) {
     const problems = validate();
     showErrors(problems);
     if (problems.length) return;
-    const value = fields.valid_until.value;
     submit.disabled = true;
     try {
-      const { link } = await api("POST", `/api/files/${dialog.dataset.fileId}/links`, {
-        valid_until: value ? endOfDay(value).toISOString() : null,
-        allow_upload: fields.allow_upload.checked,
-        require_login: fields.require_login.checked,
-        notify: fields.notify?.checked ?? true,
-        notify_uploads: fields.notify_uploads?.checked ?? true,
-        download_digest: fields.download_digest?.checked ?? false,
-        recipients: list(fields.recipients.value),
-        groups: list(fields.groups.value),
-      });
+      if (editing) {
+        await api("PATCH", `/api/links/${editing.token}`, body());
+        window.location.reload();
+        return;
+      }
+      const { link } = await api("POST", `/api/files/${dialog.dataset.fileId}/links`, body());
       showCreated(link);
     } catch (error) {
-      showErrors([["", `The link was not created: ${error.message}`]]);
+      showErrors([["", `The link was not ${editing ? "changed" : "created"}: ${error.message}`]]);
       submit.disabled = false;
     }
   });
