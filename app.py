@@ -19,6 +19,7 @@ console = on_first_use("console")
 directory = on_first_use("directory")
 files = on_first_use("files")
 groups = on_first_use("groups")
+link_policy = on_first_use("link_policy")
 links = on_first_use("links")
 login = on_first_use("login")
 mail = on_first_use("mail")
@@ -384,6 +385,22 @@ def answer_access_request(token: str) -> Response:
     answer = shapes.decode(call.body, shapes.AccessAnswer)
     link = links.answer_access(links.owned_link(call.member.sub, token), answer.email, answer.approve, call.actor)
     return web.json_response({"link": links.describe(link, call.site)})
+
+
+# --- Admin API: how long links may work -------------------------------------------------
+
+
+@app.route("/api/admin/link-policy", methods=["GET"])
+def get_link_policy() -> Response:
+    _admin()
+    return web.json_response({"policy": link_policy.current()})
+
+
+@app.route("/api/admin/link-policy", methods=["PUT"])
+def set_link_policy() -> Response:
+    call = _admin()
+    policy = link_policy.save(shapes.decode(call.body, shapes.LinkPolicyChange), call.actor)
+    return web.json_response({"policy": policy})
 
 
 @app.route("/api/openapi.json", methods=["GET"])

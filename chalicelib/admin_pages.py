@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from chalicelib import collaborators, directory, pages, people, shapes
+from chalicelib import collaborators, directory, link_policy, pages, people, shapes
 from chalicelib.auth import Caller
+from chalicelib.config import get_settings
 
-TABS = ("people", "collaborators", "groups")
+TABS = ("people", "collaborators", "groups", "links")
 
 
 def render(viewer: Caller, params: dict[str, str], site: str) -> str:
@@ -31,6 +32,8 @@ def render(viewer: Caller, params: dict[str, str], site: str) -> str:
         if username:
             _, folders = collaborators.folders_of_user(username)
             context.update(selected=username, folders=folders)
+    elif tab == "links":
+        context.update(policy=link_policy.current(), ceiling=get_settings().max_link_days)
     else:
         context["groups"] = directory.directory_groups()
     return pages.render("admin.html", **context)

@@ -13,9 +13,8 @@ from datetime import datetime
 from decimal import Decimal
 from functools import partial
 
-from chalicelib import audit, collaborators, files, links, pages, urls, versions
+from chalicelib import audit, collaborators, files, link_policy, links, pages, urls, versions
 from chalicelib.auth import Caller
-from chalicelib.config import get_settings
 from chalicelib.errors import NotFound
 from chalicelib.models import EventRecord, FileRecord
 
@@ -121,8 +120,9 @@ def item_page(viewer: Caller, site: str, file_id: str, tab: str | None, cursor: 
         "tabs": [(name, _TAB_TITLES[name], tab_url(name)) for name in tabs],
         "tab": shown,
         "here": here,
-        "max_link_days": get_settings().max_link_days,
     }
+    if shown == LINKS:
+        context["link_days"] = link_policy.dialog_days(link_policy.current())
     if shown == DETAILS and item.is_folder:
         context["holds"] = len(files.children(item))
     elif shown == VERSIONS:

@@ -8,7 +8,19 @@ from typing import Any, Protocol
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib import audit, clock, directory, link_passwords, notices, shapes, storage, throttle, tokens, urls
+from chalicelib import (
+    audit,
+    clock,
+    directory,
+    link_passwords,
+    link_policy,
+    notices,
+    shapes,
+    storage,
+    throttle,
+    tokens,
+    urls,
+)
 from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.directory import Person
@@ -99,6 +111,7 @@ def create_link(file: FileRecord, options: NewLink, actor: Actor) -> LinkRecord:
         raise Conflict("Only a completely uploaded file can be shared.", "file_not_ready")
     _check_groups(options.groups)
     _check_limit_target(file.kind, options.download_limit)
+    link_policy.check(options.until, options.require_login)
     now = clock.now()
     link = LinkRecord(
         link_id=tokens.new_link_id(),
@@ -235,6 +248,8 @@ def change_link(link: LinkRecord, change: LinkChange, actor: Actor) -> LinkRecor
         changed["require_login"] = must_login
     if not changed:
         return link
+    if changed.keys() & {"valid_until", "require_login", "recipients", "groups"}:
+        link_policy.check(link.valid_until, link.require_login)
     link.updated_at = clock.now()
     link.expires_at = _tidy_after(link)
     stored = {"password": "password_hash"}

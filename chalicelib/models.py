@@ -151,6 +151,28 @@ class LinkRecord(Model):
     by_file = LinksByFile()
 
 
+class LinkPolicyRecord(Model):
+    """The admins' expiry policy for new and changed links: one small item in the links table.
+
+    Its key cannot be a link's (link ids are 22 URL-safe characters, no `#`), no index holds it
+    (it has no `file_id`), and no token can name it; a table of its own would cost an extra
+    resource for one item.
+    """
+
+    class Meta(_Meta):
+        setting = "links_table"
+
+    link_id = UnicodeAttribute(hash_key=True)  # always POLICY_KEY
+    default_days = NumberAttribute(null=True)  # where the create dialog starts; None: no end date
+    max_days = NumberAttribute(null=True)  # None: no maximum, links may have no end date
+    max_days_without_login = NumberAttribute(null=True)  # for links anyone holding them can open
+    updated_at = UTCDateTimeAttribute()
+    updated_by = UnicodeAttribute()
+
+
+POLICY_KEY = "policy#links"
+
+
 class EventRecord(Model):
     """One audit event of a file, newest last in the sort key."""
 
@@ -434,7 +456,7 @@ _bound: Settings | None = None  # the settings bind() was given
 
 def bind(settings: Settings) -> None:
     """Point every model at the tables and endpoint `settings` name; call again to rebind."""
-    for model in ALL_MODELS:
+    for model in (*ALL_MODELS, *SHARED_TABLE_MODELS):
         model.Meta.table_name = getattr(settings, model.Meta.setting)
         model.Meta.region = settings.region
         model.Meta.host = settings.dynamodb_endpoint or None
@@ -471,4 +493,6 @@ ALL_MODELS = (
     UploadRecord,
     MailRecord,
 )
+# Models of an item kept in another model's table: bound, never created on their own.
+SHARED_TABLE_MODELS = (LinkPolicyRecord,)
 TTL_ATTRIBUTE = "expires_at"

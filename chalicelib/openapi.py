@@ -10,7 +10,7 @@ Json = dict[str, Any]
 
 # The codes each request body or query can be refused with (shapes.py, paging.py).
 _BODY_CODES = ("invalid_json", "missing_field", "unknown_field", "invalid_field")
-_VALID_UNTIL_CODES = ("invalid_valid_until", "valid_until_in_past", "valid_until_too_far")
+_VALID_UNTIL_CODES = ("invalid_valid_until", "valid_until_in_past", "valid_until_too_far", "valid_until_past_policy")
 _NEW_FILE_CODES = _BODY_CODES + ("invalid_name", "invalid_size", "file_too_large", "invalid_content_type")
 _AUDIENCE_CODES = ("invalid_email", "invalid_group", "unknown_group", "too_many_recipients")
 _LINK_FIELD_CODES = ("invalid_label", "invalid_message", "invalid_password", "invalid_download_limit")
@@ -56,6 +56,7 @@ _ERRORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
                 + _PEOPLE_QUERY_CODES
                 + ("invalid_usernames", "not_external", "invalid_person", "team_group", "invalid_role", "not_a_folder")
                 + ("not_an_invitation",)
+                + ("invalid_policy",)
             )
         ),
     ),
@@ -597,6 +598,21 @@ def _paths() -> Json:
                 {"204": {"description": "Removed; no body."}},
                 parameters=(_USERNAME,),
                 errors={"NotFound": ("user_not_found",), "Forbidden": _ADMIN_CODES},
+            ),
+        },
+        "/api/admin/link-policy": {
+            "get": _operation(
+                "get_link_policy",
+                "Admins: how long links may work (the defaults until an admin sets it)",
+                {"200": _ok("The policy.", policy=_ref("LinkPolicy"))},
+                errors={"Forbidden": _ADMIN_CODES},
+            ),
+            "put": _operation(
+                "set_link_policy",
+                "Admins: set the default validity of new links, the maximum, and the maximum without login",
+                {"200": _ok("The policy, as now in force for new and changed links.", policy=_ref("LinkPolicy"))},
+                body="LinkPolicyChange",
+                errors={"BadRequest": _BODY_CODES + ("invalid_policy",), "Forbidden": _ADMIN_CODES},
             ),
         },
         "/api/admin/groups": {

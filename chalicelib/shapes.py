@@ -290,6 +290,45 @@ def _note(field: str, value: str, code: str) -> str | None:
     return unicodedata.normalize("NFC", "\n".join(lines)).strip() or None
 
 
+PolicyDays = Annotated[int, Meta(ge=1, description="Days from the moment a link is made or changed.")]
+
+
+class LinkPolicyChange(Body):
+    """The admins' expiry policy. Every field is required: the policy is set as a whole."""
+
+    default_days: Annotated[
+        PolicyDays | None, Meta(description="Where the create dialog's end date starts; null: no end date.")
+    ]
+    max_days: Annotated[
+        PolicyDays | None,
+        Meta(description="The furthest end date a link may have; null: no maximum, and links may have no end."),
+    ]
+    max_days_without_login: Annotated[
+        PolicyDays | None,
+        Meta(description="The same for links that work without signing in; at most max_days. Null: as max_days."),
+    ]
+
+    refusals = {
+        name: ("invalid_policy", f"{name} must be a whole number of days (at least 1), or null.")
+        for name in ("default_days", "max_days", "max_days_without_login")
+    }
+
+    def __post_init__(self) -> None:
+        ceiling = get_settings().max_link_days
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if value is not None and value > ceiling:
+                raise BadRequest(f"{name} must be at most {ceiling} days (MAX_LINK_DAYS).", "invalid_policy")
+        most, open_most = self.max_days, self.max_days_without_login
+        if most is not None and open_most is not None and open_most > most:
+            raise BadRequest("max_days_without_login must not be above max_days.", "invalid_policy")
+        strictest = open_most if open_most is not None else most
+        if strictest is not None and (self.default_days is None or self.default_days > strictest):
+            raise BadRequest(
+                f"default_days must be at most {strictest}: the default must suit every new link.", "invalid_policy"
+            )
+
+
 class Usernames(Body):
     usernames: Annotated[list[Username], Meta(min_length=1, max_length=MAX_USERNAMES)]
 
@@ -377,7 +416,7 @@ class PreferencesChange(Body):
 
 B = TypeVar("B", bound=Body)
 BODIES = (NewFile, NewFolder, NewName, NewLink, LinkChange, Usernames, NewGroup, PersonRef)
-BODIES += (NewInvitation, NewJoinLink, Decision, PreferencesChange, AccessAnswer)
+BODIES += (NewInvitation, NewJoinLink, Decision, PreferencesChange, AccessAnswer, LinkPolicyChange)
 
 
 def decode(raw: bytes | None, shape: type[B], empty: bool = False) -> B:
@@ -710,6 +749,18 @@ class Preferences(Struct):
     download_digest: _MailKind
 
 
+class LinkPolicy(Resource):
+    """How long links may work, set by admins; the defaults until an admin sets it."""
+
+    default_days: Annotated[int | None, Meta(description="Where the create dialog's end date starts; null: none.")]
+    max_days: Annotated[int | None, Meta(description="The furthest end date; null: no maximum.")]
+    max_days_without_login: Annotated[
+        int | None, Meta(description="The furthest end date of a link that works without signing in.")
+    ]
+    updated_at: _moment("When an admin last set it; null: never.") | None
+    updated_by: str | None
+
+
 class ErrorDetail(Struct):
     code: str
     message: str
@@ -722,9 +773,9 @@ class Error(Struct):
 
 
 RESOURCES = (File, Link, Version, Upload, Event, ExternalUser, Group, Collaborator, JoinRequest, Invitation)
-RESOURCES += (Collaborators, ExternalCollaborator, CollaboratedFolder, Synced, Deletions, Error)
+RESOURCES += (Collaborators, ExternalCollaborator, CollaboratedFolder, Synced, Deletions, LinkPolicy, Error)
 RESOURCES += (FolderZip,)
-RESOURCES += (Collaborators, ExternalCollaborator, CollaboratedFolder, Synced, Deletions, Preferences, Error)
+RESOURCES += (Preferences,)
 
 
 def components() -> dict[str, Any]:

@@ -27,6 +27,10 @@ import { api as call } from "./console-api.js";
     if (!form) return;
     event.preventDefault();
     const body = Object.fromEntries(new FormData(form).entries());
+    // Numbers go as numbers; an empty number field means none (null).
+    for (const input of form.querySelectorAll("input[type=number]")) {
+      body[input.name] = input.value === "" ? null : Number(input.value);
+    }
     try {
       await call(form.dataset.method, form.dataset.path, body);
       window.location.reload();

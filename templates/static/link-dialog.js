@@ -42,7 +42,14 @@ if (dialog) {
   const form = dialog.querySelector("[data-link-form]");
   const created = dialog.querySelector("[data-link-created]");
   const fields = form.elements;
-  const maxDays = Number(dialog.dataset.maxDays);
+  // The admins' policy: how far an end date may be, with and without login, and whether one is needed.
+  const policy = {
+    max: Number(dialog.dataset.maxDays),
+    maxOpen: Number(dialog.dataset.maxOpenDays),
+    endRequired: dialog.dataset.endRequired === "true",
+    endRequiredOpen: dialog.dataset.endRequiredOpen === "true",
+  };
+  const never = form.querySelector("[data-never]");
   const sensitive = dialog.dataset.kind === "folder" ? "folders" : "files";
   const warning = form.querySelector("[data-open-warning]");
   const errorBox = form.querySelector("[data-form-error]");
@@ -50,12 +57,19 @@ if (dialog) {
   const title = dialog.querySelector("#link-dialog-title");
   const removePassword = form.querySelector("[data-remove-password]");
   const passwordHint = form.querySelector("[data-password-hint]");
-  const defaultDays = Number(dialog.dataset.defaultDays || 7);
+  const defaultDays = dialog.dataset.defaultDays ? Number(dialog.dataset.defaultDays) : null;
   // The link being edited (its row's Edit button), or null while creating one.
   let editing = null;
 
   fields.valid_until.min = isoDate(daysFromToday(0));
-  fields.valid_until.max = isoDate(daysFromToday(maxDays - 1));
+
+  function maxDays() {
+    return fields.require_login.checked ? policy.max : policy.maxOpen;
+  }
+
+  function endRequired() {
+    return fields.require_login.checked ? policy.endRequired : policy.endRequiredOpen;
+  }
 
   function openToAnyoneText(hasDate) {
     return hasDate
@@ -73,6 +87,8 @@ if (dialog) {
     if (mustLogin) fields.require_login.checked = true;
     fields.require_login.disabled = mustLogin;
     warning.hidden = fields.require_login.checked;
+    fields.valid_until.max = isoDate(daysFromToday(maxDays() - 1));
+    never.hidden = endRequired();
     warning.textContent = openToAnyoneText(Boolean(fields.valid_until.value));
     for (const chip of form.querySelectorAll("[data-days]")) {
       const days = chip.dataset.days;
@@ -104,11 +120,14 @@ if (dialog) {
       const end = endOfDay(value);
       if (Number.isNaN(end.getTime())) problems.push(["valid_until", "Valid until is not a date."]);
       else if (end <= new Date()) problems.push(["valid_until", "Valid until must be today or later."]);
-      else if (end - new Date() > maxDays * DAY) {
-        problems.push(["valid_until", `A link can be valid for at most ${maxDays} days.`]);
+      else if (end - new Date() > maxDays() * DAY) {
+        const kind = fields.require_login.checked ? "A link" : "A link that works without login";
+        problems.push(["valid_until", `${kind} can be valid for at most ${maxDays()} days.`]);
       }
     } else if (fields.valid_until.validity.badInput) {
       problems.push(["valid_until", "Valid until is not a complete date."]);
+    } else if (!value && endRequired() && !unchanged) {
+      problems.push(["valid_until", `Choose an end date: your team's links work at most ${maxDays()} days.`]);
     }
     for (const address of list(fields.recipients.value)) {
       if (!EMAIL.test(address)) problems.push(["recipients", `“${address}” is not an email address.`]);
@@ -146,7 +165,7 @@ if (dialog) {
       if (fields.download_limit) fields.download_limit.value = editing.downloadLimit;
       editing.shownUntil = fields.valid_until.value;
     } else {
-      fields.valid_until.value = defaultDays ? isoDate(daysFromToday(defaultDays)) : "";
+      fields.valid_until.value = defaultDays ? isoDate(daysFromToday(Math.min(defaultDays, maxDays()))) : "";
     }
     const hasPassword = Boolean(editing && editing.hasPassword === "true");
     removePassword.hidden = !hasPassword;
