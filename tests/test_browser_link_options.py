@@ -3,8 +3,12 @@ its password, its message and its download limit."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
-from conftest import SCREENSHOTS, shared_file
+from conftest import SCREENSHOTS, Api, shared_file, signed_in
+
+from chalicelib.models import POLICY_KEY, LinkPolicyRecord, get_or_none
 
 PASSWORD = "Secret-pass-1"
 
@@ -97,3 +101,45 @@ def test_a_member_edits_a_link_and_the_recipient_needs_its_password(console, rec
     row = page.locator(f'tr.link-row[data-token-prefix="{token[:8]}"]')
     expect(row.locator("td[data-label=Downloads]")).to_contain_text("1")
     expect(row.locator("td[data-label=Views]")).to_contain_text("1")
+
+
+@pytest.fixture
+def no_policy_after():
+    """The policy this test sets is gone afterwards: every other test runs without one."""
+    yield
+    record = get_or_none(LinkPolicyRecord, POLICY_KEY)
+    if record is not None:
+        record.delete()
+
+
+def test_an_admin_sets_the_link_policy_and_the_dialog_follows_it(console, stack, member, no_policy_after):
+    expect = _expect()
+    root = Api(member.client, signed_in(stack, "root@example.com", groups=("members", "admins")))
+    file, _ = shared_file(root, name="Policy.txt", valid_until=(date.today() + timedelta(days=1)).isoformat())
+    page = console
+    page.goto("/admin?tab=links")
+    page.get_by_label("Email").fill("root@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Default validity of a new link, in days").fill("3")
+    page.get_by_label("Longest validity, in days").fill("60")
+    page.get_by_label("Longest validity of a link that works without signing in, in days").fill("14")
+    page.get_by_role("button", name="Save policy").click()
+    expect(page.get_by_text("Last set by member:root@example.com")).to_be_visible()
+    expect(page.get_by_label("Longest validity, in days")).to_have_value("60")
+
+    # Root is a member too: the create dialog starts at the default and keeps to the maximum.
+    page.goto(f"/console/items/{file['file_id']}?tab=links")
+    page.get_by_role("button", name="Create external link").click()
+    dialog = page.get_by_role("dialog", name="Create external link")
+    today = date(
+        *page.evaluate("() => { const d = new Date(); return [d.getFullYear(), d.getMonth() + 1, d.getDate()]; }")
+    )
+    expect(dialog.get_by_label("Valid until")).to_have_value((today + timedelta(days=3)).isoformat())
+    expect(dialog.get_by_role("button", name="Never", exact=True)).to_be_hidden()
+    dialog.get_by_label("Valid until").fill((today + timedelta(days=30)).isoformat())
+    dialog.get_by_role("button", name="Create link").click()
+    expect(dialog.get_by_text("A link that works without login can be valid for at most 14 days.")).to_be_visible()
+    dialog.get_by_label("Require login").check()
+    dialog.get_by_role("button", name="Create link").click()
+    expect(page.get_by_role("dialog").filter(has_text="Link created")).to_be_visible()

@@ -188,6 +188,20 @@ def test_the_label_rides_on_the_links_events_for_the_history_and_the_csv(member,
     assert "for Acme legal" in csv
 
 
+def test_the_portal_shows_who_shared_each_link_and_when(member, client, stack):
+    from conftest import Api, signed_in
+
+    partner = Api(client, signed_in(stack, "pia@partner.example", groups=()))
+    _, link = shared_file(member, name="For Pia.txt", recipients=["pia@partner.example"], password="pia's secret")
+
+    portal = partner.call("GET", "/portal", headers={"Accept": "text/html"}).body.decode()
+
+    assert "For Pia.txt" in portal
+    assert "Shared by <strong>alice@example.com</strong>" in portal
+    # A password link's download is on its page, where the password is asked for.
+    assert f'href="http://127.0.0.1/s/{link["token"]}"' in portal
+
+
 # --- password ------------------------------------------------------------------------------
 
 
