@@ -353,8 +353,14 @@ def visit(token: str, visitor: Visiting) -> LinkRecord:
     """Open a link's landing page for a visitor it is for: count the view and audit it."""
     link = open_link(token, visitor.actor)
     check_access(link, visitor)
-    now = clock.now()
-    link.update(actions=[LinkRecord.views.add(1), LinkRecord.last_opened_at.set(now)])
+    try:  # an update never makes an item: a link deleted meanwhile stays deleted
+        link.update(
+            actions=[LinkRecord.views.add(1), LinkRecord.last_opened_at.set(clock.now())],
+            condition=LinkRecord.link_id.exists(),
+        )
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
     audit.record(link.file_id, "link_opened", visitor.actor, link.link_id, **_named(link))
     return link
 
@@ -506,7 +512,7 @@ def record_download(link: LinkRecord, actor: Actor, **detail: str) -> None:
     by DynamoDB at write time: however many recipients press at once, exactly the limit pass.
     Not a transaction: concurrent transactions on one item cancel each other in DynamoDB.
     """
-    condition = LinkRecord.revoked_at.does_not_exist()
+    condition = LinkRecord.link_id.exists() & LinkRecord.revoked_at.does_not_exist()
     if link.download_limit is not None:
         condition &= LinkRecord.downloads < LinkRecord.download_limit
     try:
