@@ -231,7 +231,7 @@ def change_link(link: LinkRecord, change: LinkChange, actor: Actor) -> LinkRecor
     if "groups" in asked:
         _check_groups([g for g in asked["groups"] if g not in link.groups])
     _check_limit_target(link.target.kind, asked.get("download_limit"))
-    old_grantees = set(_grantees(link))
+    old_grantees, old_login = set(_grantees(link)), link.require_login
     changed: dict[str, Any] = {}
     for name, value in asked.items():
         if name == "password":
@@ -242,10 +242,11 @@ def change_link(link: LinkRecord, change: LinkChange, actor: Actor) -> LinkRecor
         elif getattr(link, name) != value:
             setattr(link, name, value)
             changed[name] = value
-    must_login = link.require_login or bool(link.recipients or link.groups)
-    if must_login != link.require_login:
-        link.require_login = must_login
-        changed["require_login"] = must_login
+    # Naming people or groups implies sign-in, whatever was asked.
+    link.require_login = link.require_login or bool(link.recipients or link.groups)
+    changed.pop("require_login", None)
+    if link.require_login != old_login:
+        changed["require_login"] = link.require_login
     if not changed:
         return link
     if changed.keys() & {"valid_until", "require_login", "recipients", "groups"}:

@@ -104,7 +104,9 @@ class LocalStack:
         with open(self.data_dir / "stack.log", "ab") as log:
             self.processes.append(
                 subprocess.Popen(
-                    [_bin("moto_server"), "-H", "127.0.0.1", "-p", str(self.moto_port)],
+                    # moto's server, made atomic for DynamoDB as DynamoDB is (devstack/moto_atomic.py).
+                    [sys.executable, "-m", "devstack.moto_atomic", "127.0.0.1", str(self.moto_port)],
+                    cwd=Path(__file__).resolve().parent.parent,
                     stdout=log,
                     stderr=subprocess.STDOUT,
                 )

@@ -107,6 +107,16 @@ def test_an_unchanged_patch_records_no_event(member):
     assert _events(member, file, "link_changed") == []
 
 
+def test_a_link_naming_people_keeps_its_sign_in_and_records_no_change(member):
+    file, link = shared_file(member, recipients=["pat@example.com"])
+
+    answer = member.call("PATCH", f"/api/links/{link['token']}", {"require_login": False})
+
+    assert answer.status_code == 200
+    assert answer.data["link"]["require_login"] is True
+    assert _events(member, file, "link_changed") == []
+
+
 @pytest.mark.parametrize(
     ("body", "code"),
     [
