@@ -111,7 +111,7 @@ def test_an_image_is_previewed_from_s3_and_an_svg_is_not(member, served, page):
     page.screenshot(path=str(SCREENSHOTS / "recipient-preview.png"), full_page=True)
 
     page.goto(f"{served}/s/{svg['token']}")
-    expect(page.get_by_role("link", name="Download")).to_be_visible()
+    expect(page.get_by_role("button", name="Download")).to_be_visible()
     expect(page.locator(".preview")).to_have_count(0)
     expect(page.locator("img, iframe")).to_have_count(0)
 
