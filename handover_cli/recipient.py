@@ -53,11 +53,9 @@ def _headers(site: str) -> dict[str, str]:
     return {}
 
 
-def download_location(url: str) -> str:
-    """Where the link's file is: a short-lived presigned URL."""
-    site, token = parse_link(url)
-    headers = _headers(site)
-    answer = http.request("GET", f"{site}/s/{token}/download", headers=headers)
+def _location(site: str, path: str, headers: dict[str, str]) -> str:
+    """Where a download route sends the browser: a short-lived presigned URL."""
+    answer = http.request("GET", f"{site}{path}", headers=headers)
     if answer.status in (301, 302, 303, 307):
         location = urllib.parse.urljoin(f"{site}/", answer.headers.get("Location", ""))
         if urllib.parse.urlsplit(location).path.endswith("/auth/login"):
@@ -67,21 +65,26 @@ def download_location(url: str) -> str:
     raise _page_refusal(answer)
 
 
-def _filename(headers: Any) -> str:
-    disposition = headers.get("Content-Disposition", "") or ""
-    if found := _FILENAME_STAR.search(disposition):
-        name = urllib.parse.unquote(found.group(1).strip())
-    elif found := _FILENAME.search(disposition):
-        name = re.sub(r"\\(.)", r"\1", found.group(1))
-    else:
-        name = "download"
-    name = name.replace("\\", "/").split("/")[-1].strip()
-    return name if name not in ("", ".", "..") else "download"
-
-
 def get(url: str, output: str | None, quiet: bool) -> Path | None:
-    """Download the link's file to `output` (a file, a directory, `-` for stdout); the path written."""
-    location = download_location(url)
+    """Download the link's file (or folder) to `output` (a file, a directory, `-` for stdout); the path written."""
+    site, token = parse_link(url)
+    headers = _headers(site)
+    try:
+        location = _location(site, f"/s/{token}/download", headers)
+    except Refused as refused:
+        folder = _folder_page(site, token, None, headers) if refused.code == "link_not_found" else None
+        if folder is None:
+            raise
+        if output == "-":
+            raise Refused("link_is_folder", "This link shares a folder: save it with -o DIRECTORY.") from None
+        target = Path(output or ".")
+        target = target / _safe(folder[0]) if target.is_dir() else target
+        _get_folder(site, token, headers, folder, target, quiet)
+        return target
+    return _save(location, output, quiet)
+
+
+def _save(location: str, output: str | None, quiet: bool) -> Path | None:
     with http.open_url("GET", location, timeout=120) as answer:
         if answer.status != 200:
             raise Refused("download_failed", f"The storage answered {answer.status}; try again.")
@@ -102,6 +105,62 @@ def get(url: str, output: str | None, quiet: bool) -> Path | None:
         finally:
             partial.unlink(missing_ok=True)
         return target
+
+
+# A folder link's pages: its name, its subfolders (?folder=<id>) and its files' download routes.
+_FOLDER_NAME = re.compile(r'<h1 class="filename">(.*?)</h1>', re.S)
+_SUBFOLDER = re.compile(r'href="[^"]*/s/[A-Za-z0-9_-]+\?folder=([0-9a-f]{32})"[^>]*>📁 (.*?)</a>', re.S)
+_FOLDER_FILE = re.compile(r'href="([^"]*/s/[A-Za-z0-9_-]+/files/[0-9a-f]{32}/download)"')
+
+
+def _folder_page(site: str, token: str, folder_id: str | None, headers: dict[str, str]) -> tuple | None:
+    """(name, subfolders [(id, name)], file download paths) of a folder link's page; None if it is no folder."""
+    query = f"?folder={folder_id}" if folder_id else ""
+    answer = http.request("GET", f"{site}/s/{token}{query}", headers=headers)
+    text = answer.body.decode("utf-8", "replace")
+    name = _FOLDER_NAME.search(text)
+    if answer.status != 200 or name is None or "/files/" not in text and "This folder is empty" not in text:
+        return None
+    subfolders = [(found, html.unescape(label).strip()) for found, label in _SUBFOLDER.findall(text)]
+    files = [urllib.parse.urlsplit(html.unescape(href)).path for href in _FOLDER_FILE.findall(text)]
+    return html.unescape(name.group(1)).strip(), subfolders, files
+
+
+def _safe(name: str, fallback: str = "folder") -> str:
+    """A name from the server as one path component here: never a path, never `..`."""
+    name = name.replace("\\", "/").split("/")[-1].strip()
+    return name if name not in ("", ".", "..") else fallback
+
+
+def _get_folder(site: str, token: str, headers: dict[str, str], page: tuple, target: Path, quiet: bool) -> None:
+    """The folder's files into `target`, its subfolders into subdirectories, as the recipient's pages list them."""
+    if target.exists():
+        raise Refused("file_exists", f"{target} exists already: choose another with -o.")
+    pending, seen = [(page, target)], set()
+    while pending:
+        (_, subfolders, files), into = pending.pop()
+        into.mkdir(parents=True)
+        prefix = urllib.parse.urlsplit(site).path
+        for path in files:
+            _save(_location(site, path[len(prefix) :] if prefix else path, headers), str(into), quiet)
+        for folder_id, name in subfolders:
+            if folder_id not in seen:
+                seen.add(folder_id)
+                found = _folder_page(site, token, folder_id, headers)
+                if found is not None:
+                    pending.append((found, into / _safe(name)))
+
+
+def _filename(headers: Any) -> str:
+    """The name the storage gives the download (RFC 6266 / RFC 5987), without any path."""
+    disposition = headers.get("Content-Disposition", "") or ""
+    if found := _FILENAME_STAR.search(disposition):
+        name = urllib.parse.unquote(found.group(1).strip())
+    elif found := _FILENAME.search(disposition):
+        name = re.sub(r"\\(.)", r"\1", found.group(1))
+    else:
+        name = ""
+    return _safe(name, "download")
 
 
 def _copy(answer: Any, out: Any, progress: Progress) -> None:

@@ -272,6 +272,27 @@ def test_a_directory_is_shared_as_a_folder(cli, tmp_path, served):
     assert "app.bin" in page and "docs" in page
     listed = cli("links", "release")
     assert shared["link"]["url"] in listed.stdout
+    into = tmp_path / "received"
+    into.mkdir()
+    got = cli("get", shared["link"]["url"], "-o", str(into), "--quiet")
+    assert got.returncode == 0, got.stderr
+    assert (into / "release" / "app.bin").read_bytes() == (root / "app.bin").read_bytes()
+    assert (into / "release" / "docs" / "readme.txt").read_bytes() == (root / "docs" / "readme.txt").read_bytes()
+
+
+def test_share_into_a_folder_of_yours(cli, tmp_path):
+    root = tmp_path / "Reports"
+    root.mkdir()
+    _file(root / "first.txt", 10)
+    folder = json.loads(cli("share", str(root), "--json").stdout)["file"]
+
+    out = cli("share", str(_file(tmp_path / "second.txt", 20)), "--folder", "Reports", "--json")
+    missing = cli("share", str(tmp_path / "second.txt"), "--folder", "Nowhere/Else")
+
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["file"]["folder_id"] == folder["file_id"]
+    assert cli("versions", "Reports/second.txt").returncode == 0
+    assert missing.returncode == 1 and missing.stderr.startswith("handover: file_not_found:")
 
 
 def test_a_killed_upload_resumes_where_it_stopped(cli, tmp_path, served):
