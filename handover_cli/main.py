@@ -170,6 +170,7 @@ def share(
     else:
         item = upload.upload_file(api, path, folder_id, quiet_bytes, say)
     link = api.call("POST", f"/api/files/{item['file_id']}/links", options)["link"]
+    store.forget_resume(upload.resume_key(api.site, path, folder_id))
     if as_json:
         click.echo(json.dumps({"file": item, "link": link}))
     elif quiet:

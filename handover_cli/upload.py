@@ -177,11 +177,22 @@ def _send_plan(api: Api, file_id: str, plan: dict[str, Any], path: Path, size: i
         plan = api.call("POST", f"/api/files/{file_id}/upload")["upload"]
 
 
+def resume_key(site: str, path: Path, folder_id: str | None) -> str:
+    """What names an upload to resume: the site, the path, and for a file its size and modification time.
+
+    The state stays until the caller forgets it, after the link is made: a link refused
+    (a date in the past) leaves the uploaded file to be shared by the next run, not uploaded twice.
+    """
+    if path.is_dir():
+        return f"{site}|dir|{path.resolve()}|{folder_id or ''}"
+    stat = path.stat()
+    return f"{site}|file|{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{folder_id or ''}"
+
+
 def upload_file(api: Api, path: Path, folder_id: str | None, quiet: bool, say: Callable[[str], None]) -> dict[str, Any]:
     """A local file as a ready file of the member's, resuming an unfinished upload of the same file."""
-    stat = path.stat()
-    size = stat.st_size
-    key = f"{api.site}|file|{path.resolve()}|{size}|{stat.st_mtime_ns}|{folder_id or ''}"
+    size = path.stat().st_size
+    key = resume_key(api.site, path, folder_id)
     state = store.load_resume(key)
     plan = None
     if state is not None:
@@ -194,7 +205,7 @@ def upload_file(api: Api, path: Path, folder_id: str | None, quiet: bool, say: C
             else:
                 say(f"Resuming {path.name}.")
         elif http.refusal(answer).code == "file_already_complete":
-            return _completed(api, key, state["file_id"])
+            return _completed(api, state["file_id"])
         else:
             state = None  # deleted, or gone with its upload: start again
     if state is None:
@@ -209,18 +220,16 @@ def upload_file(api: Api, path: Path, folder_id: str | None, quiet: bool, say: C
         plan = created["upload"]
     assert plan is not None
     _send_plan(api, state["file_id"], plan, path, size, path.name, quiet)
-    return _completed(api, key, state["file_id"])
+    return _completed(api, state["file_id"])
 
 
-def _completed(api: Api, key: str, file_id: str) -> dict[str, Any]:
+def _completed(api: Api, file_id: str) -> dict[str, Any]:
     answer = api.raw("POST", f"/api/files/{file_id}/complete")
     if answer.status == 200:
-        store.forget_resume(key)
         return answer.json()["file"]
     refusal = http.refusal(answer)
     if refusal.code != "file_already_complete":
         raise refusal
-    store.forget_resume(key)
     return api.call("GET", f"/api/files/{file_id}")["file"]
 
 
@@ -228,7 +237,7 @@ def upload_directory(
     api: Api, root: Path, folder_id: str | None, quiet: bool, say: Callable[[str], None]
 ) -> dict[str, Any]:
     """A local directory as a folder of the member's, with its files and subfolders; resumable file by file."""
-    key = f"{api.site}|dir|{root.resolve()}|{folder_id or ''}"
+    key = resume_key(api.site, root, folder_id)
     state = store.load_resume(key) or {"folders": {}, "files": {}}
     if state["folders"].get(".") and api.raw("GET", f"/api/files/{state['folders']['.']}").status != 200:
         state = {"folders": {}, "files": {}}  # the folder was deleted since: start again
@@ -252,5 +261,5 @@ def upload_directory(
             upload_file(api, file_path, state["folders"][relative], quiet, say)
             state["files"][relative_file] = True
             store.save_resume(key, state)
-    store.forget_resume(key)
+            store.forget_resume(resume_key(api.site, file_path, state["folders"][relative]))
     return api.call("GET", f"/api/files/{state['folders']['.']}")["file"]

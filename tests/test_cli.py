@@ -441,12 +441,19 @@ def test_a_refusal_by_the_server_exits_1_with_its_code_and_message(cli, tmp_path
 
     yesterday = (date.today() - timedelta(days=2)).isoformat()
 
-    out = cli("share", str(_file(tmp_path / "y.txt", 10)), "--until", yesterday)
+    path = _file(tmp_path / "refused-date.txt", 10)
+
+    out = cli("share", str(path), "--until", yesterday)
     unknown = cli("revoke", "not-a-real-token")
 
     assert out.returncode == 1
     assert out.stderr.splitlines()[-1] == "handover: valid_until_in_past: valid_until must be in the future."
     assert unknown.returncode == 1 and unknown.stderr.startswith("handover: link_not_found:")
+    # The file went up before the link was refused: the next run shares it instead of sending it again.
+    again = cli("share", str(path), "--days", "1", "--json")
+    assert again.returncode == 0, again.stderr
+    assert cli("versions", "refused-date.txt").returncode == 0  # one file of that name, not two
+    assert not list((cli.config / "handover" / "uploads").glob("*.json"))
 
 
 def test_an_unreadable_or_empty_file_is_refused_before_anything_is_made(cli, tmp_path):
