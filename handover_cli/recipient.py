@@ -5,9 +5,12 @@ from __future__ import annotations
 import html
 import os
 import re
+import sys
 import urllib.parse
 from pathlib import Path
 from typing import Any
+
+import click
 
 from handover_cli import http, store
 from handover_cli.http import Refused
@@ -53,16 +56,70 @@ def _headers(site: str) -> dict[str, str]:
     return {}
 
 
+_REDIRECTS = (301, 302, 303, 307)
+
+
 def _location(site: str, path: str, headers: dict[str, str]) -> str:
     """Where a download route sends the browser: a short-lived presigned URL."""
     answer = http.request("GET", f"{site}{path}", headers=headers)
-    if answer.status in (301, 302, 303, 307):
-        location = urllib.parse.urljoin(f"{site}/", answer.headers.get("Location", ""))
-        if urllib.parse.urlsplit(location).path.endswith("/auth/login"):
-            hint = "Your session is not allowed to open it." if headers else f"Run `handover login --site {site}`."
-            raise Refused("login_required", f"This link requires sign-in. {hint}")
-        return location
+    if answer.status in _REDIRECTS:
+        return _followed(site, answer, headers)
     raise _page_refusal(answer)
+
+
+def _followed(site: str, answer: http.Answer, headers: dict[str, str]) -> str:
+    location = urllib.parse.urljoin(f"{site}/", answer.headers.get("Location", ""))
+    if urllib.parse.urlsplit(location).path.endswith("/auth/login"):
+        hint = "Your session is not allowed to open it." if headers else f"Run `handover login --site {site}`."
+        raise Refused("login_required", f"This link requires sign-in. {hint}")
+    return location
+
+
+def _file_location(site: str, token: str, headers: dict[str, str]) -> str:
+    """The link's file as a presigned URL, doing first what its landing page asks (as a browser would).
+
+    A link without a password or a download limit redirects its download route straight to
+    the storage. One with a password shows a password form on its landing page (POST
+    `/s/{token}/password`, a cookie comes back); one with a limit has a download button that
+    POSTs `/s/{token}/download`, the counted action, which only an explicit POST performs.
+    """
+    landing = f"{site}/s/{token}"
+    answer = http.request("GET", f"{landing}/download", headers=headers)
+    unlocked = posted = False
+    while True:
+        if answer.status in _REDIRECTS:
+            location = _followed(site, answer, headers)
+            if urllib.parse.urlsplit(location).path.rstrip("/") != urllib.parse.urlsplit(landing).path:
+                return location
+            page = http.request("GET", landing, headers=headers)  # sent back to the landing page
+        else:
+            page = answer
+        text = page.body.decode("utf-8", "replace")
+        if not unlocked and re.search(rf'action="[^"]*/s/{re.escape(token)}/password"', text):
+            headers = {**headers, "Cookie": _unlock(site, token, headers)}
+            unlocked = True
+            answer = http.request("GET", f"{landing}/download", headers=headers)
+        elif not posted and re.search(rf'<form[^>]*action="[^"]*/s/{re.escape(token)}/download"', text):
+            posted = True
+            answer = http.request("POST", f"{landing}/download", headers=headers)
+        else:
+            raise _page_refusal(answer if answer.status >= 400 else page)
+
+
+def _unlock(site: str, token: str, headers: dict[str, str]) -> str:
+    """The link's password, typed (or read from standard input), exchanged for the cookie that opens it."""
+    if sys.stdin.isatty():
+        password = click.prompt("This link has a password", hide_input=True, err=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if not password:
+        raise Refused("password_required", "This link needs its password: type it, or send it on standard input.")
+    answer = http.request("POST", f"{site}/s/{token}/password", form={"password": password}, headers=headers)
+    cookies = [value.split(";", 1)[0] for value in answer.headers.get_all("Set-Cookie") or []]
+    if answer.status not in _REDIRECTS or not cookies:
+        refusal = _page_refusal(answer)
+        raise Refused("wrong_password" if answer.status < 429 else refusal.code, refusal.message)
+    return "; ".join(filter(None, [headers.get("Cookie"), *cookies]))
 
 
 def get(url: str, output: str | None, quiet: bool) -> Path | None:
@@ -70,7 +127,7 @@ def get(url: str, output: str | None, quiet: bool) -> Path | None:
     site, token = parse_link(url)
     headers = _headers(site)
     try:
-        location = _location(site, f"/s/{token}/download", headers)
+        location = _file_location(site, token, headers)
     except Refused as refused:
         folder = _folder_page(site, token, None, headers) if refused.code == "link_not_found" else None
         if folder is None:
