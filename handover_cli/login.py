@@ -9,6 +9,7 @@ URL is all a user types. The refresh token renews the ID token silently until it
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import html
 import json
@@ -197,3 +198,18 @@ def renew(session: dict[str, Any]) -> dict[str, Any]:
     session = {**session, **_tokens(tokens)}
     store.save_session(session)
     return session
+
+
+def sign_out() -> bool:
+    """Revoke the refresh token at the login page (Cognito's `/oauth2/revoke`), then forget the session.
+
+    Forgetting is what counts: a login page that cannot revoke (the local stand-in) or
+    cannot be reached still leaves nothing here to sign in with.
+    """
+    session = store.load_session()
+    if session is None:
+        return store.forget_session()
+    revoke_url = session["token_url"].rsplit("/", 1)[0] + "/revoke"
+    with contextlib.suppress(Refused):
+        http.request("POST", revoke_url, form={"token": session["refresh_token"], "client_id": session["client_id"]})
+    return store.forget_session()

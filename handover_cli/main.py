@@ -34,6 +34,11 @@ class _Command(click.Group):
         except Refused as refused:
             click.echo(f"handover: {refused.code}: {refused.message}", err=True)
             ctx.exit(1)
+        except OSError as error:  # a file that vanished or cannot be written meanwhile
+            click.echo(
+                f"handover: local_error: {error.strerror or error}: {error.filename or ''}".rstrip(": "), err=True
+            )
+            ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("\nhandover: interrupted. An unfinished upload resumes when you run the same command.", err=True)
             ctx.exit(130)
@@ -67,8 +72,8 @@ def login_command(site: str, no_browser: bool) -> None:
 
 @cli.command("logout")
 def logout_command() -> None:
-    """Forget the session kept on this computer."""
-    click.echo("Signed out." if store.forget_session() else "You were not signed in.")
+    """Forget the session kept on this computer, and end it at the login page."""
+    click.echo("Signed out." if login.sign_out() else "You were not signed in.")
 
 
 # --- link options ----------------------------------------------------------------------
@@ -295,7 +300,11 @@ def links(file: str | None, as_json: bool) -> None:
                 click.echo(f"  {link['url']}\n    {_describe(link)}")
 
 
-@cli.command("revoke")
+# A token may begin with "-": read as the token, not as options.
+_TOKEN_FIRST = {"ignore_unknown_options": True}
+
+
+@cli.command("revoke", context_settings=_TOKEN_FIRST)
 @click.argument("token")
 def revoke(token: str) -> None:
     """Revoke a link (its token or URL): it stops working at once."""
@@ -303,7 +312,7 @@ def revoke(token: str) -> None:
     click.echo(f"Revoked {link['url']}.")
 
 
-@cli.command("edit")
+@cli.command("edit", context_settings=_TOKEN_FIRST)
 @click.argument("token")
 @_expiry_options
 @click.option("--login/--no-login", "require_login", default=None, help="Require sign-in, or not.")

@@ -399,6 +399,9 @@ def test_get_downloads_through_a_link_under_the_files_name(cli, stack, tmp_path)
     assert (into / "photo 1.jpg").read_bytes() == path.read_bytes()
     again = recipient("get", url, "-o", str(into))
     assert again.returncode == 1 and again.stderr.startswith("handover: file_exists:")
+    nowhere = recipient("get", url, "-o", str(tmp_path / "no" / "such.jpg"))
+    assert nowhere.returncode == 1 and nowhere.stderr.startswith("handover: local_error: No such file or directory")
+    assert "Traceback" not in nowhere.stderr
 
 
 def test_get_explains_links_that_do_not_work(cli, stack, tmp_path):
@@ -445,10 +448,12 @@ def test_a_refusal_by_the_server_exits_1_with_its_code_and_message(cli, tmp_path
 
     out = cli("share", str(path), "--until", yesterday)
     unknown = cli("revoke", "not-a-real-token")
+    dashed = [cli("revoke", "-Fz0_not-real"), cli("edit", "-Fz0_not-real", "--never")]  # tokens may start with "-"
 
     assert out.returncode == 1
     assert out.stderr.splitlines()[-1] == "handover: valid_until_in_past: valid_until must be in the future."
     assert unknown.returncode == 1 and unknown.stderr.startswith("handover: link_not_found:")
+    assert [(d.returncode, d.stderr.split(":")[1].strip()) for d in dashed] == [(1, "link_not_found")] * 2
     # The file went up before the link was refused: the next run shares it instead of sending it again.
     again = cli("share", str(path), "--days", "1", "--json")
     assert again.returncode == 0, again.stderr
