@@ -246,7 +246,7 @@ def upload_directory(
         relative = here.relative_to(root).as_posix()
         if relative not in state["folders"]:
             parent = folder_id if relative == "." else state["folders"][here.parent.relative_to(root).as_posix()]
-            created = api.call("POST", "/api/folders", {"name": here.name, "folder_id": parent})
+            created = api.call("POST", "/api/folders", {"name": here.resolve().name, "folder_id": parent})
             state["folders"][relative] = created["file"]["file_id"]
             store.save_resume(key, state)
         subdirectories.sort()

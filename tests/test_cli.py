@@ -41,9 +41,11 @@ class Cli:
         self.config = config
         self.env = _environment(stack, config)
 
-    def __call__(self, *args: str, input: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    def __call__(
+        self, *args: str, input: str | None = None, cwd: Path | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [HANDOVER, *args], env=self.env, input=input, capture_output=True, text=True, timeout=timeout
+            [HANDOVER, *args], env=self.env, input=input, cwd=cwd, capture_output=True, text=True, timeout=timeout
         )
 
     def start(self, *args: str) -> subprocess.Popen:
@@ -278,6 +280,17 @@ def test_a_directory_is_shared_as_a_folder(cli, tmp_path, served):
     assert got.returncode == 0, got.stderr
     assert (into / "release" / "app.bin").read_bytes() == (root / "app.bin").read_bytes()
     assert (into / "release" / "docs" / "readme.txt").read_bytes() == (root / "docs" / "readme.txt").read_bytes()
+
+
+def test_the_current_directory_shares_under_its_own_name(cli, tmp_path):
+    root = tmp_path / "Exports"
+    root.mkdir()
+    _file(root / "data.csv", 50)
+
+    out = cli("share", ".", "--json", cwd=root)
+
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["file"]["name"] == "Exports"
 
 
 def test_share_into_a_folder_of_yours(cli, tmp_path):
