@@ -24,6 +24,7 @@ from handover_cli.terminal import Progress
 
 PARALLEL_PARTS = 4
 TRIES = 5
+RENEWALS = 3  # fresh plans asked for in a row when S3 refuses URLs
 
 
 class _Reader:
@@ -93,7 +94,9 @@ def _post(plan: dict[str, Any], path: Path, size: int, progress: Progress) -> No
         reader = _Reader(path, 0, size, count, head, tail)
         try:
             answer = _send("POST", plan["url"], reader, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
-        except Refused:
+        except Refused as refused:  # the connection dropped: try again; anything else is told at once
+            if refused.code != "unreachable":
+                raise
             answer = None
         if answer is not None and answer.status < 300:
             return
@@ -122,7 +125,9 @@ def _put_part(
 
         try:
             answer = _send("PUT", url, _Reader(path, start, length, count), {})
-        except Refused:
+        except Refused as refused:  # the connection dropped: try again; anything else is told at once
+            if refused.code != "unreachable":
+                raise
             answer = None
         if answer is not None and answer.status < 300:
             return
@@ -139,8 +144,12 @@ def _interrupted() -> Refused:
 
 
 def _send_plan(api: Api, file_id: str, plan: dict[str, Any], path: Path, size: int, label: str, quiet: bool) -> None:
-    """Send what the plan asks for; when S3 refuses its URLs as expired, a fresh plan goes on from there."""
-    while True:
+    """Send what the plan asks for; when S3 refuses its URLs as expired, a fresh plan goes on from there.
+
+    S3 also answers 403 to bytes its URL does not allow (a file that changed size meanwhile),
+    which fresh URLs do not cure: a few renewals, then the refusal is told.
+    """
+    for _ in range(RENEWALS + 1):
         if plan["method"] == "POST":
             progress = Progress(label, size, quiet=quiet)
             try:
@@ -175,6 +184,7 @@ def _send_plan(api: Api, file_id: str, plan: dict[str, Any], path: Path, size: i
         if not all(isinstance(error, _Expired) for error in failed):
             raise next(error for error in failed if not isinstance(error, _Expired))
         plan = api.call("POST", f"/api/files/{file_id}/upload")["upload"]
+    raise Refused("upload_refused", f"The storage keeps refusing {label}: did it change while it was being sent?")
 
 
 def resume_key(site: str, path: Path, folder_id: str | None) -> str:
