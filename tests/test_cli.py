@@ -535,3 +535,13 @@ def test_the_command_imports_nothing_of_the_app():
 
     assert imported & {"app", "chalicelib", "devstack", "chalice", "boto3", "botocore"} == set()
     assert "handover_cli" in imported and "click" in imported
+
+
+def test_on_a_terminal_the_qr_code_is_painted_black_on_white():
+    from handover_cli.terminal import qr_lines
+
+    plain, painted = qr_lines("https://example.com/s/abc", False), qr_lines("https://example.com/s/abc", True)
+
+    # Dark modules drawn in black on a white ground whatever the terminal's own colours are.
+    assert painted == [f"\x1b[30;47m{line}\x1b[0m" for line in plain]
+    assert len({len(line) for line in plain}) == 1 and set(plain[0]) == {" "}  # the quiet zone
