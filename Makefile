@@ -9,9 +9,10 @@ SCAN_VENV := .venv-scan
 
 .PHONY: dev test test-fast lint bench package deploy destroy destroy-data clean
 
-$(INSTALLED): requirements.txt requirements-dev.txt
+$(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
 # checkov, the template security scan, needs versions of its own.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import paging, shapes
+from chalicelib.config import get_settings
 
 Json = dict[str, Any]
 
@@ -890,6 +891,37 @@ def _responses() -> Json:
     }
 
 
+def _hosted_login() -> Json:
+    """Where programs get a member's token: the pool's hosted login page, for the public app client.
+
+    Clients such as the `handover` command find the login page and the client id here,
+    so a site's URL is all they need to be told.
+    """
+    settings = get_settings()
+    if not settings.login_domain or not settings.user_pool_client_id:
+        return {}
+    token_url = f"{settings.login_domain}/oauth2/token"
+    return {
+        "hostedLogin": {
+            "type": "oauth2",
+            "description": (
+                "Cognito's hosted login page: the authorization code flow with PKCE (S256) for the public app "
+                "client `x-client-id`, with a callback URL registered on that client. Its tokens are the bearer "
+                "tokens above; the refresh token renews them at the token URL."
+            ),
+            "flows": {
+                "authorizationCode": {
+                    "authorizationUrl": f"{settings.login_domain}/oauth2/authorize",
+                    "tokenUrl": token_url,
+                    "refreshUrl": token_url,
+                    "scopes": {"openid": "Sign in.", "email": "Your email address.", "profile": "Your name."},
+                }
+            },
+            "x-client-id": settings.user_pool_client_id,
+        }
+    }
+
+
 def document() -> Json:
     from chalicelib.sessions import COOKIE  # sessions reads the tables: only when the document is asked for
 
@@ -925,6 +957,7 @@ def document() -> Json:
                     "name": COOKIE,
                     "description": "A browser's session after signing in; changes also need `X-CSRF-Token`.",
                 },
+                **_hosted_login(),
             },
             "schemas": _schemas(),
             "responses": _responses(),

@@ -152,6 +152,8 @@ def _back_to_app(oauth: dict[str, str], tokens: dict[str, str]) -> Response:
 def token() -> Response:
     _local_only()
     form = _form()
+    if form.get("grant_type") == "refresh_token":
+        return _refreshed(form)
     pending = _codes.pop(form.get("code", ""), None)
     if pending is None or pending["expires"] < time.time():
         return _token_error("invalid_grant")
@@ -170,6 +172,26 @@ def token() -> Response:
         "id_token": _with_nonce(tokens["IdToken"], oauth["nonce"]),
         "access_token": tokens["AccessToken"],
         "refresh_token": tokens.get("RefreshToken", ""),
+        "token_type": "Bearer",
+        "expires_in": tokens.get("ExpiresIn", 3600),
+    }
+    return Response(body=json.dumps(body), headers={"Content-Type": "application/json"})
+
+
+def _refreshed(form: dict[str, str]) -> Response:
+    """New ID and access tokens for a refresh token, as Cognito's token endpoint gives them (no new refresh token)."""
+    _app_client(form.get("client_id", ""))
+    try:
+        tokens = cognito().initiate_auth(
+            ClientId=form["client_id"],
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": form.get("refresh_token", "")},
+        )["AuthenticationResult"]
+    except ClientError:
+        return _token_error("invalid_grant")
+    body = {
+        "id_token": tokens["IdToken"],
+        "access_token": tokens["AccessToken"],
         "token_type": "Bearer",
         "expires_in": tokens.get("ExpiresIn", 3600),
     }

@@ -27,6 +27,7 @@ from botocore.config import Config
 
 from chalicelib.config import Settings
 from devstack.local_lambda import LocalLambda
+from handover_cli.login import CALLBACK_PORT, callback_url
 
 ACCESS_KEY = "handover-local"
 SECRET_KEY = "handover-local-secret"
@@ -76,6 +77,9 @@ class LocalStack:
     # SQS and SES get a moto server of their own: moto's record of sent mail
     # (`/moto-api/data.json`) then holds mail, not every table's items, and reads fast.
     mail_port: int = field(default_factory=free_port)
+    # The `handover` command's loopback callback, registered on the app client as on AWS; the
+    # tests register a free port instead, so that suites running side by side do not collide.
+    cli_login_port: int = CALLBACK_PORT
     processes: list[subprocess.Popen] = field(default_factory=list)
     functions: LocalLambda | None = None
     user_pool_id: str = ""
@@ -291,7 +295,7 @@ class LocalStack:
             AllowedOAuthFlows=["code"],
             AllowedOAuthScopes=["openid", "email", "profile"],
             SupportedIdentityProviders=["COGNITO"],
-            CallbackURLs=[f"{self.app_url}/auth/callback"],
+            CallbackURLs=[f"{self.app_url}/auth/callback", callback_url(self.cli_login_port)],
             LogoutURLs=[f"{self.app_url}/auth/signed-out"],
         )["UserPoolClient"]["ClientId"]
         for group in ("members", "admins"):

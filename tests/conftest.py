@@ -30,7 +30,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
     models are bound to them here (and again by the app), and a test that never asked for
     the stack finds them unbound and fails loudly.
     """
-    local = LocalStack(data_dir=tmp_path_factory.mktemp("stack"), app_url=f"http://127.0.0.1:{free_port()}")
+    local = LocalStack(
+        data_dir=tmp_path_factory.mktemp("stack"), app_url=f"http://127.0.0.1:{free_port()}", cli_login_port=free_port()
+    )
     local.start()
     try:
         os.environ.update(local.environment())

@@ -457,6 +457,19 @@ def test_app_client_oauth_is_set_after_the_api_exists(resources: dict[str, Any])
     assert {"Fn::Sub": site + "/"} in oauth["LogoutURLs"]
 
 
+def test_app_client_accepts_the_commands_loopback_callback(resources: dict[str, Any]):
+    from handover_cli.login import callback_url
+
+    # Cognito matches callback URLs exactly, port included: the command's one fixed URL.
+    assert callback_url() in _props(resources, "UserPoolClientOAuth")["CallbackURLs"]
+
+
+def test_the_command_line_client_stays_out_of_the_package(packaged: Path):
+    for artifact in ("deployment.zip", "layer-deployment.zip"):
+        with zipfile.ZipFile(packaged / artifact) as package:
+            assert not [name for name in package.namelist() if "handover_cli" in name], artifact
+
+
 def test_app_client_settings_are_mirrored_on_the_oauth_resource(resources: dict[str, Any]):
     # CloudFormation's update of the client resets the OAuth settings; CloudFormation runs
     # the custom resource again only when its own properties change. The mirror makes

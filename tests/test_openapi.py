@@ -96,6 +96,16 @@ def test_the_document_is_valid_openapi_3_1(document):
     validate(document, cls=OpenAPIV31SpecValidator)
 
 
+def test_the_document_names_the_hosted_login_page_and_the_public_client(document, stack):
+    login = document["components"]["securitySchemes"]["hostedLogin"]
+    flow = login["flows"]["authorizationCode"]
+
+    # Programs (the `handover` command) find how to sign in from the site's URL alone.
+    assert login["x-client-id"] == stack.client_id
+    assert flow["authorizationUrl"] == f"{stack.app_url}/local-login/oauth2/authorize"
+    assert flow["tokenUrl"] == flow["refreshUrl"] == f"{stack.app_url}/local-login/oauth2/token"
+
+
 def test_the_document_is_served_without_a_token(anonymous, document):
     answer = anonymous.call("GET", "/api/openapi.json")
 
