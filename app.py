@@ -23,6 +23,7 @@ links = on_first_use("links")
 login = on_first_use("login")
 openapi = on_first_use("openapi")
 pages = on_first_use("pages")
+profile = on_first_use("profile")
 paging = on_first_use("paging")
 people = on_first_use("people")
 qr = on_first_use("qr")
@@ -420,6 +421,19 @@ def home() -> Response:
     return web.html_response(pages.home(call.viewer, call.site))
 
 
+@app.route("/profile", methods=["GET"])
+def profile_page() -> Response:
+    call = _call()
+    return web.html_response(profile.page(call.viewer, call.site))
+
+
+@app.route("/profile", methods=["POST"])
+def change_profile() -> Response:
+    call = _call()
+    changed = profile.update(call.viewer, shapes.decode(call.body, shapes.ProfileChange))
+    return web.json_response({"name": changed.name, "phone": changed.phone})
+
+
 # --- Member console (pages; changes go through the API above) -------------------------
 
 
@@ -438,7 +452,8 @@ def console_folder(folder_id: str) -> Response:
 @app.route("/console/items/{file_id}", methods=["GET"])
 def console_item(file_id: str) -> Response:
     call = _member()
-    page = console.item_page(call.viewer, call.site, file_id, call.query("tab"), call.query("cursor"))
+    params = call.request.query_params or {}
+    page = console.item_page(call.viewer, call.site, file_id, call.query("tab"), call.query("cursor"), params)
     return web.html_response(page)
 
 
@@ -456,7 +471,7 @@ def sign_in() -> Response:
 def sign_in_callback() -> Response:
     call = _call()
     cookie = call.request.headers.get("cookie")
-    done = login.finish(call.site, call.query("code"), call.query("state"), cookie)
+    done = login.finish(call.site, call.query("code"), call.query("state"), cookie, call.actor)
     return web.redirect(done.location, done.cookies)
 
 
@@ -522,3 +537,8 @@ def complete_folder_upload(folder_id: str, upload_id: str) -> Response:
 @app.route("/static/{name}", methods=["GET"])
 def static(name: str) -> Response:
     return web.static_response(name)
+
+
+@app.route("/favicon.ico", methods=["GET"])
+def favicon() -> Response:
+    return web.static_response("favicon.svg")  # for clients that ask before reading the page's <link rel=icon>

@@ -30,7 +30,10 @@ def render(viewer: Caller, params: dict[str, str], site: str) -> str:
         username = params.get("user")
         if username:
             _, folders = collaborators.folders_of_user(username)
-            context.update(selected=username, folders=folders)
+            # The person by name or email, never by their Cognito id.
+            shown = next((p for p in context["collaborators"] if p.username == username), None)
+            label = (shown.name or shown.email) if shown else None
+            context.update(selected=username, selected_label=label or "this person", folders=folders)
     else:
         context["groups"] = directory.directory_groups()
     return pages.render("admin.html", **context)

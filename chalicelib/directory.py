@@ -23,6 +23,7 @@ class Person:
     sub: str
     email: str | None  # only when verified, normalised
     groups: frozenset[str]
+    name: str | None = None  # what they call themselves (Cognito's `name`), if they said
 
     @property
     def is_member(self) -> bool:
@@ -31,6 +32,11 @@ class Person:
     @property
     def label(self) -> str:
         return self.email or self.username
+
+    @property
+    def display_name(self) -> str:
+        """How pages greet them: their name, else their address."""
+        return self.name or self.label
 
 
 def attributes_of(user: dict) -> dict[str, str]:
@@ -55,6 +61,7 @@ def person(username: str) -> Person | None:
         sub=attributes.get("sub", user["Username"]),
         email=normalise_email(attributes["email"]) if verified else None,
         groups=frozenset(_groups(username)),
+        name=attributes.get("name") or None,
     )
 
 

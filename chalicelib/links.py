@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -212,7 +213,14 @@ def refresh_targets(file: FileRecord) -> None:
 
 
 def open_link(token: str, actor: Actor) -> LinkRecord:
-    """The link a recipient's token names, if it works now: one GetItem, nothing else read.
+    """The link a recipient's token names, if it works now: one GetItem, nothing else read."""
+    link = _named_by(token, actor)
+    _refuse_if_stopped(link)
+    return link
+
+
+def _named_by(token: str, actor: Actor) -> LinkRecord:
+    """The link a token names, working or not.
 
     Misses are counted per source so guessing is throttled; a token whose MAC fails is
     refused before any table read.
@@ -222,20 +230,43 @@ def open_link(token: str, actor: Actor) -> LinkRecord:
     if link is None:
         throttle.count_miss(actor.ip)
         raise NotFound("This link does not exist. Check that it was copied completely.", "link_not_found")
+    return link
+
+
+def _refuse_if_stopped(link: LinkRecord) -> None:
     state = status(link)
     if state == REVOKED:
         raise Gone("This link has been revoked by its owner.", "link_revoked")
     if state == EXPIRED:
         raise Gone("This link has expired.", "link_expired")
-    return link
 
 
 def visit(token: str, visitor: Visiting) -> LinkRecord:
-    """Open a link's landing page for a visitor it is for, and audit that it was opened."""
-    link = open_link(token, visitor.actor)
+    """Open a link's landing page for a visitor it is for, and audit that it was opened: one event a visit.
+
+    A visit to a revoked or expired link is audited too, so its owner sees who still tries it.
+    """
+    link = _named_by(token, visitor.actor)
+    state = status(link)
+    if state != ACTIVE:
+        audit.record(link.file_id, "stopped_link_opened", visitor.actor, link.link_id, reason=state)
+    _refuse_if_stopped(link)
     check_access(link, visitor)
     audit.record(link.file_id, "link_opened", visitor.actor, link.link_id)
     return link
+
+
+def note_sign_in(path: str, person: Person, actor: Actor) -> None:
+    """A sign-in made to open a link (`path` is where it leads): one "access granted" on the link, if it is for them.
+
+    Visits and downloads after it are audited as themselves; granting is recorded once, here.
+    """
+    found = re.fullmatch(r"/s/([A-Za-z0-9_-]+)(?:[/?].*)?", path)
+    link_id = tokens.link_id_from(found[1]) if found else None
+    link = _get(link_id) if link_id else None
+    if link is None or status(link) != ACTIVE or not link.require_login or not is_for(link, person):
+        return
+    audit.record(link.file_id, "access_granted", actor, link.link_id)
 
 
 def is_for(link: LinkRecord, person: Person) -> bool:
@@ -246,9 +277,10 @@ def is_for(link: LinkRecord, person: Person) -> bool:
 
 
 def check_access(link: LinkRecord, visitor: Visiting, *, quiet: bool = False) -> None:
-    """Refuse visitors a login-required link is not for; audit every decision on such links.
+    """Refuse visitors a login-required link is not for, and audit each refusal.
 
-    `quiet` checks the same without events, for requests that only follow up on an action
+    Access granted is audited once, at the sign-in made for the link (note_sign_in), not on every
+    request. `quiet` checks the same without events, for requests that only follow up on an action
     already recorded (polling a Download all).
     """
     if not link.require_login:
@@ -266,7 +298,6 @@ def check_access(link: LinkRecord, visitor: Visiting, *, quiet: bool = False) ->
     if not is_for(link, person):
         note("access_refused")
         raise NotAllowed("This link was shared with other people.", signed_in_as=person.label)
-    note("access_granted")
 
 
 def forget_recipient(email: str, actor: Actor) -> int:
