@@ -1,6 +1,7 @@
 """Every page at a phone's, a tablet's, a laptop's and a wide screen's width, with long names, long
-addresses, revoked and expired links: nothing scrolls sideways, no button is cut, and each page is
-photographed (tests/screenshots/layout/<page>-<width>.png)."""
+addresses, revoked and expired links: nothing scrolls sideways, no button is cut, axe-core finds no
+serious or critical accessibility problem, and each page is photographed
+(tests/screenshots/layout/<page>-<width>.png)."""
 
 from __future__ import annotations
 
@@ -92,7 +93,19 @@ def _world(stack, client, served: str) -> dict[str, str]:
     }
 
 
-def test_no_page_scrolls_sideways_or_cuts_a_button_at_any_width(chromium, served, stack, client):
+def _accessibility_problems(page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page).response["violations"]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {', '.join(t for n in v['nodes'] for t in n['target'])}"
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_no_page_scrolls_sideways_cuts_a_button_or_fails_axe_at_any_width(chromium, served, stack, client):
     world = _world(stack, client, served)
     member = _signed_in_context(chromium, served, "/console", ADMIN)
     partner = _signed_in_context(chromium, served, world["invitation"], PARTNER)
@@ -118,6 +131,7 @@ def test_no_page_scrolls_sideways_or_cuts_a_button_at_any_width(chromium, served
         (partner, "portal-folder", f"/portal/folders/{world['folder']}"),
         (partner, "join-requested", world["join"]),
         (partner, "not-a-member", "/console"),
+        (partner, "profile", "/profile"),
         (anyone, "landing", world["public"]),
         (anyone, "folder-link", world["folder_link"]),
         (anyone, "link-gone", world["revoked"]),
@@ -131,6 +145,8 @@ def test_no_page_scrolls_sideways_or_cuts_a_button_at_any_width(chromium, served
             page.goto(path)
             page.wait_for_load_state()
             problems += [f"{name} at {width}: {problem}" for problem in page.evaluate(MEASURE)]
+            if width == 1280:
+                problems += [f"{name}: {problem}" for problem in _accessibility_problems(page)]
             page.screenshot(path=str(SCREENSHOTS / "layout" / f"{name}-{width}.png"), full_page=True)
     for page in (member, partner, anyone):
         page.context.close()
