@@ -9,6 +9,15 @@ from chalicelib import collaborators, directory, pages, people, shapes
 from chalicelib.auth import Caller
 
 TABS = ("people", "collaborators", "groups")
+_SORTABLE = ("signed_up_at", "last_login_at")
+
+
+def _sort_link(kept: dict[str, str], query: shapes.PeopleQuery, column: str) -> tuple[str, str | None]:
+    """A column header's link (newest first, or flipped when already sorted by it) and its aria-sort."""
+    current = query.sort == column
+    order = "asc" if current and query.descending else "desc"
+    shown = ("descending" if query.descending else "ascending") if current else None
+    return f"?{urlencode({**kept, 'tab': 'people', 'sort': column, 'order': order})}", shown
 
 
 def render(viewer: Caller, params: dict[str, str], site: str) -> str:
@@ -24,6 +33,7 @@ def render(viewer: Caller, params: dict[str, str], site: str) -> str:
             query=query,
             users=[people.describe(p) for p in found],
             next_page=f"?{urlencode({**kept, 'tab': 'people', 'cursor': cursor})}" if cursor else None,
+            sort_by={column: _sort_link(kept, query, column) for column in _SORTABLE},
         )
     elif tab == "collaborators":
         context["collaborators"] = collaborators.collaborators_list()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from chalicelib import audit, collaborators, files, links, names, pages, urls, versions
+from chalicelib import audit, collaborators, directory, files, links, names, pages, urls, versions
 from chalicelib.auth import Caller
 from chalicelib.config import get_settings
 from chalicelib.errors import BadRequest, NotFound
@@ -135,6 +135,7 @@ def item_page(
         described = [links.describe(link, site) for link in links.links_of_file(item)]
         # Working links first; revoked and expired ones after them, each group newest first as listed.
         context["links"] = sorted(described, key=lambda link: link.status != "active")
+        context["group_choices"] = directory.group_names() if item.status == "ready" else []
     elif shown == COLLABORATORS:
         folder = collaborators.of_folder(viewer.person.sub, item.file_id)
         context.update(collaborators=folder.collaborators, requests=folder.requests)

@@ -97,6 +97,15 @@ def username_for(person: str) -> str | None:
         return None
 
 
+def group_names() -> list[str]:
+    """Every group a link can name (the team's `members` among them), for the link dialog's suggestions."""
+    pool = get_settings().user_pool_id
+    pages = cognito().get_paginator("list_groups")
+    return sorted(
+        g["GroupName"] for page in pages.paginate(UserPoolId=pool) for g in page["Groups"] if g["GroupName"] != ADMINS
+    )
+
+
 def directory_groups() -> list[Group]:
     """The directory's groups (every group but the team's own), each with its people."""
     pool = get_settings().user_pool_id

@@ -9,6 +9,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from conftest import SCREENSHOTS, Api, shared_file, signed_in
+from playwright.sync_api import expect
 from test_browser_sign_in import _sign_in
 from test_folders_and_history import _file_in, _folder
 
@@ -148,6 +149,14 @@ def test_no_page_scrolls_sideways_cuts_a_button_or_fails_axe_at_any_width(chromi
             if width == 1280:
                 problems += [f"{name}: {problem}" for problem in _accessibility_problems(page)]
             page.screenshot(path=str(SCREENSHOTS / "layout" / f"{name}-{width}.png"), full_page=True)
+    # A collaborator's file appears in the folder's list as soon as it is sent, without a reload.
+    partner.goto(f"/portal/folders/{world['folder']}")
+    partner.set_input_files(
+        "#upload input[type=file]", files=[{"name": "Signed minutes.txt", "mimeType": "text/plain", "buffer": b"ok"}]
+    )
+    partner.get_by_role("button", name="Send").click()
+    expect(partner.get_by_role("link", name="Download Signed minutes.txt")).to_be_visible(timeout=30_000)
+    expect(partner.get_by_role("button", name="Send")).to_be_disabled()
     for page in (member, partner, anyone):
         page.context.close()
     assert not problems, "\n".join(problems)

@@ -156,6 +156,9 @@ def test_revoked_links_come_after_working_ones_and_offer_no_qr_downloads(member)
 
     assert html.index(f'value="{working["url"]}"') < html.index(f'value="{revoked["url"]}"')
     assert f"handover-{working['token'][:8]}.png" in html and f"handover-{revoked['token'][:8]}.png" not in html
+    # The dialog's groups field suggests the directory's groups (never the admins' own).
+    choices = html.split('<datalist id="link-group-choices">')[1].split("</datalist>")[0]
+    assert '<option value="members">' in choices and "admins" not in choices
 
 
 def test_a_file_still_uploading_cannot_be_shared_from_the_console(member):
