@@ -27,6 +27,7 @@ mail_pages = on_first_use("mail_pages")
 notices = on_first_use("notices")
 openapi = on_first_use("openapi")
 pages = on_first_use("pages")
+profile = on_first_use("profile")
 paging = on_first_use("paging")
 people = on_first_use("people")
 preferences = on_first_use("preferences")
@@ -501,6 +502,19 @@ def home() -> Response:
     return web.html_response(pages.home(call.viewer, call.site))
 
 
+@app.route("/profile", methods=["GET"])
+def profile_page() -> Response:
+    call = _call()
+    return web.html_response(profile.page(call.viewer, call.site))
+
+
+@app.route("/profile", methods=["POST"])
+def change_profile() -> Response:
+    call = _call()
+    changed = profile.update(call.viewer, shapes.decode(call.body, shapes.ProfileChange))
+    return web.json_response({"name": changed.name, "phone": changed.phone})
+
+
 # --- Member console (pages; changes go through the API above) -------------------------
 
 
@@ -519,7 +533,8 @@ def console_folder(folder_id: str) -> Response:
 @app.route("/console/items/{file_id}", methods=["GET"])
 def console_item(file_id: str) -> Response:
     call = _member()
-    page = console.item_page(call.viewer, call.site, file_id, call.query("tab"), call.query("cursor"))
+    params = call.request.query_params or {}
+    page = console.item_page(call.viewer, call.site, file_id, call.query("tab"), call.query("cursor"), params)
     return web.html_response(page)
 
 
@@ -549,7 +564,7 @@ def sign_in() -> Response:
 def sign_in_callback() -> Response:
     call = _call()
     cookie = call.request.headers.get("cookie")
-    done = login.finish(call.site, call.query("code"), call.query("state"), cookie)
+    done = login.finish(call.site, call.query("code"), call.query("state"), cookie, call.actor)
     return web.redirect(done.location, done.cookies)
 
 
@@ -631,3 +646,8 @@ def send_mail(event) -> None:  # noqa: ANN001 - chalice's SQSEvent
 def daily_mail(event) -> None:  # noqa: ANN001 - chalice's CloudWatchEvent
     """Reminders of used links ending within 3 days, and yesterday's download digests."""
     notices.daily()
+
+
+@app.route("/favicon.ico", methods=["GET"])
+def favicon() -> Response:
+    return web.static_response("favicon.svg")  # for clients that ask before reading the page's <link rel=icon>

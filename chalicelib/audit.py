@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
+import operator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -60,12 +62,36 @@ def record(file_id: str, kind: str, actor: Actor, link_id: str | None = None, **
     event(file_id, kind, actor, link_id, **detail).save()
 
 
-def events_of(file_id: str, limit: int, cursor: str | None) -> tuple[list[EventRecord], str | None]:
-    """A file's or folder's events, newest first, one page at a time."""
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events a History page shows: of one kind, by a person (part of how the audit names
+    them), through one link (the first characters of its token). Empty means any."""
+
+    kind: str = ""
+    who: str = ""
+    link: str = ""
+
+    def condition(self) -> Any:
+        conditions = []
+        if self.kind:
+            conditions.append(EventRecord.kind == self.kind)
+        if self.who:
+            conditions.append(EventRecord.actor.contains(self.who))
+        if self.link:
+            conditions.append(EventRecord.link_id.startswith(self.link))
+        return functools.reduce(operator.and_, conditions) if conditions else None
+
+
+def events_of(
+    file_id: str, limit: int, cursor: str | None, only: EventFilter | None = None
+) -> tuple[list[EventRecord], str | None]:
+    """A file's or folder's events, newest first, one page at a time; with a filter, pages of matches
+    (pynamodb reads on until `limit` match or the history ends)."""
     results = EventRecord.query(
         file_id,
         scan_index_forward=False,
         limit=limit,
+        filter_condition=only.condition() if only else None,
         last_evaluated_key=paging.decode(cursor, {"file_id": file_id}),
     )
     return paging.page(results)

@@ -146,8 +146,9 @@ def require(found: Caller | None, role: str, *, page: bool) -> Caller:
     if not found.person.is_member:
         raise Forbidden(
             f"This is for members of the team, and {found.person.label} is not one. "
-            "What was shared with you is in your list of shared files at /portal.",
+            "What was shared with you is in your list of shared files.",
             "not_a_member",
+            way_out=("Open what was shared with you", "portal"),
         )
     if role == ADMIN and ADMINS not in found.person.groups:
         raise Forbidden("Only admins of the team can do this.", "not_an_admin")

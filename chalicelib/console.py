@@ -13,10 +13,11 @@ from datetime import datetime
 from decimal import Decimal
 from functools import partial
 
-from chalicelib import audit, collaborators, files, link_policy, links, pages, urls, versions
+from chalicelib import audit, collaborators, directory, files, link_policy, links, names, pages, urls, versions
 from chalicelib.auth import Caller
-from chalicelib.errors import NotFound
+from chalicelib.errors import BadRequest, NotFound
 from chalicelib.models import EventRecord, FileRecord
+from chalicelib.words import who as who_label
 
 ITEMS_PER_PAGE = 50
 EVENTS_PER_PAGE = 25
@@ -39,6 +40,7 @@ _EVENT_TITLES = {
     "link_changed": "Link changed",
     "link_revoked": "Link revoked",
     "link_opened": "Link opened",
+    "stopped_link_opened": "Opened after it stopped working",
     "link_downloaded": "Downloaded",
     "login_required": "Asked to sign in",
     "access_granted": "Access granted",
@@ -101,8 +103,10 @@ def folder_page(viewer: Caller, site: str, folder_id: str | None, cursor: str | 
     )
 
 
-def item_page(viewer: Caller, site: str, file_id: str, tab: str | None, cursor: str | None) -> str:
-    """The detail manager of a file or folder: one tab at a time, each a plain link."""
+def item_page(
+    viewer: Caller, site: str, file_id: str, tab: str | None, cursor: str | None, filters: dict[str, str] | None = None
+) -> str:
+    """The detail manager of a file or folder: one tab at a time, each a plain link; `filters` narrow the History."""
     item = files.owned_file(viewer.person.sub, file_id)
     tabs = [DETAILS, LINKS, COLLABORATORS, HISTORY] if item.is_folder else [DETAILS, VERSIONS, LINKS, HISTORY]
     shown = tab if tab in tabs else DETAILS
@@ -129,16 +133,39 @@ def item_page(viewer: Caller, site: str, file_id: str, tab: str | None, cursor: 
         found, _ = versions.list_versions(item, 50, None)
         context["versions"] = [versions.describe(version, item, site) for version in found]
     elif shown == LINKS:
-        context["links"] = [links.describe(link, site) for link in links.links_of_file(item)]
+        described = [links.describe(link, site) for link in links.links_of_file(item)]
+        # Working links first; revoked and expired ones after them, each group newest first as listed.
+        context["links"] = sorted(described, key=lambda link: link.status != "active")
+        context["group_choices"] = directory.group_names() if item.status == "ready" else []
     elif shown == COLLABORATORS:
         folder = collaborators.of_folder(viewer.person.sub, item.file_id)
         context.update(collaborators=folder.collaborators, invitations=folder.invitations, requests=folder.requests)
     elif shown == HISTORY:
-        events, next_cursor = audit.events_of(item.file_id, EVENTS_PER_PAGE, cursor)
+        only = history_filter(filters or {})
+        events, next_cursor = audit.events_of(item.file_id, EVENTS_PER_PAGE, cursor, only)
+        kept = {name: value for name, value in vars(only).items() if value}
         context["events"] = [event_row(event) for event in events]
-        context["older"] = tab_url(HISTORY, cursor=next_cursor) if next_cursor else None
-        context["newest"] = tab_url(HISTORY) if cursor else None
+        context["older"] = tab_url(HISTORY, cursor=next_cursor, **kept) if next_cursor else None
+        context["newest"] = tab_url(HISTORY, **kept) if cursor else None
+        context["only"] = only
+        context["event_kinds"] = sorted(_EVENT_TITLES.items(), key=lambda pair: pair[1])
+        context["link_choices"] = [link.link_id[:8] for link in links.links_of_file(item)]
     return pages.render("console/item.html", **context)
+
+
+_LINK_PREFIX = re.compile(r"[A-Za-z0-9_-]{1,8}")
+
+
+def history_filter(query: dict[str, str]) -> audit.EventFilter:
+    """The History's filter from its form (`kind`, `who`, `link`), refused in words when it cannot match anything."""
+    kind, who, link = (query.get(name, "").strip() for name in ("kind", "who", "link"))
+    if kind and kind not in _EVENT_TITLES:
+        raise BadRequest("kind must be one of the kinds of event the History lists.", "invalid_kind")
+    if link and not _LINK_PREFIX.fullmatch(link):
+        raise BadRequest("link must be the first characters of a link's token.", "invalid_link")
+    if who and (len(who) > 254 or names.problem(who)):
+        raise BadRequest("who must be part of an email address.", "invalid_who")
+    return audit.EventFilter(kind=kind, who=who.lower(), link=link)
 
 
 def _owned_folder(owner: str, folder_id: str) -> FileRecord:
@@ -173,7 +200,7 @@ def event_row(event: EventRecord) -> EventRow:
     user_agent = described.user_agent or ""
     return EventRow(
         at=described.at,
-        title=_EVENT_TITLES.get(described.kind, described.kind.replace("_", " ").capitalize()),
+        title=_title(described.kind, described.detail),
         detail=_event_detail(described.kind, described.detail),
         valid_until=_moment(described.detail.get("valid_until")),
         who=who_label(described.who),
@@ -184,11 +211,19 @@ def event_row(event: EventRecord) -> EventRow:
     )
 
 
+def _title(kind: str, detail: dict) -> str:
+    if kind == "upload_completed" and detail.get("new_file"):
+        return "File received"  # the first file sent into a folder, not a version of one
+    return _EVENT_TITLES.get(kind, kind.replace("_", " ").capitalize())
+
+
 def _event_detail(kind: str, detail: dict) -> str:
     if kind == "renamed":
         return f"from “{detail.get('old_name', '')}” to “{detail.get('name', '')}”"
     if kind == "link_downloaded" and detail.get("file"):
         return str(detail["file"])
+    if kind == "stopped_link_opened":
+        return "the link was revoked" if detail.get("reason") == "revoked" else "the link had expired"
     if kind == "link_revoked" and detail.get("reason") == "file_deleted":
         return "because the item was deleted"
     if kind == "link_changed":
@@ -236,14 +271,6 @@ def _moment(value: object) -> datetime | None:
         return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value and value != "never" else None
     except ValueError:
         return None
-
-
-def who_label(who: str) -> str:
-    """`member:<email>` and `email:<address>` as the address; `anonymous` in words."""
-    if who == "anonymous":
-        return "Anyone (not signed in)"
-    kind, _, name = who.partition(":")
-    return f"{name} (member)" if kind == "member" else name or who
 
 
 _BROWSERS = (

@@ -23,6 +23,7 @@ class Person:
     sub: str
     email: str | None  # only when verified, normalised
     groups: frozenset[str]
+    name: str | None = None  # what they call themselves (Cognito's `name`), if they said
 
     @property
     def is_member(self) -> bool:
@@ -31,6 +32,11 @@ class Person:
     @property
     def label(self) -> str:
         return self.email or self.username
+
+    @property
+    def display_name(self) -> str:
+        """How pages greet them: their name, else their address."""
+        return self.name or self.label
 
 
 def attributes_of(user: dict) -> dict[str, str]:
@@ -55,6 +61,7 @@ def person(username: str) -> Person | None:
         sub=attributes.get("sub", user["Username"]),
         email=normalise_email(attributes["email"]) if verified else None,
         groups=frozenset(_groups(username)),
+        name=attributes.get("name") or None,
     )
 
 
@@ -88,6 +95,15 @@ def username_for(person: str) -> str | None:
         return client.admin_get_user(UserPoolId=pool, Username=person)["Username"]
     except client.exceptions.UserNotFoundException:
         return None
+
+
+def group_names() -> list[str]:
+    """Every group a link can name (the team's `members` among them), for the link dialog's suggestions."""
+    pool = get_settings().user_pool_id
+    pages = cognito().get_paginator("list_groups")
+    return sorted(
+        g["GroupName"] for page in pages.paginate(UserPoolId=pool) for g in page["Groups"] if g["GroupName"] != ADMINS
+    )
 
 
 def directory_groups() -> list[Group]:

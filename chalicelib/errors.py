@@ -10,12 +10,16 @@ from chalice import ChaliceUnhandledError
 class HandoverError(ChaliceUnhandledError):
     status = 400
     code = "bad_request"
+    # Where a person reading the error page can go next: (the words of the link, the route's view).
+    way_out: tuple[str, str] | None = None
 
-    def __init__(self, message: str, code: str | None = None) -> None:
+    def __init__(self, message: str, code: str | None = None, way_out: tuple[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code:
             self.code = code
+        if way_out:
+            self.way_out = way_out
 
 
 class BadRequest(HandoverError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -327,7 +328,14 @@ def refresh_targets(file: FileRecord) -> None:
 
 
 def open_link(token: str, actor: Actor) -> LinkRecord:
-    """The link a recipient's token names, if it works now: one GetItem, nothing else read.
+    """The link a recipient's token names, if it works now: one GetItem, nothing else read."""
+    link = _named_by(token, actor)
+    _refuse_if_stopped(link)
+    return link
+
+
+def _named_by(token: str, actor: Actor) -> LinkRecord:
+    """The link a token names, working or not.
 
     Misses are counted per source so guessing is throttled; a token whose MAC fails is
     refused before any table read.
@@ -337,6 +345,10 @@ def open_link(token: str, actor: Actor) -> LinkRecord:
     if link is None:
         throttle.count_miss(actor.ip)
         raise NotFound("This link does not exist. Check that it was copied completely.", "link_not_found")
+    return link
+
+
+def _refuse_if_stopped(link: LinkRecord) -> None:
     state = status(link)
     if state == REVOKED:
         raise Gone("This link has been revoked by its owner.", "link_revoked")
@@ -344,15 +356,21 @@ def open_link(token: str, actor: Actor) -> LinkRecord:
         raise Gone("This link has expired.", "link_expired")
     if state == USED_UP:
         raise Gone(USED_UP_MESSAGE, "download_limit_reached")
-    return link
 
 
 USED_UP_MESSAGE = "This link has been downloaded as many times as its owner allowed."
 
 
 def visit(token: str, visitor: Visiting) -> LinkRecord:
-    """Open a link's landing page for a visitor it is for: count the view and audit it."""
-    link = open_link(token, visitor.actor)
+    """Open a link's landing page for a visitor it is for, and audit that it was opened: one event a visit.
+
+    A visit to a revoked or expired link is audited too, so its owner sees who still tries it.
+    """
+    link = _named_by(token, visitor.actor)
+    state = status(link)
+    if state != ACTIVE:
+        audit.record(link.file_id, "stopped_link_opened", visitor.actor, link.link_id, reason=state)
+    _refuse_if_stopped(link)
     check_access(link, visitor)
     try:  # an update never makes an item: a link deleted meanwhile stays deleted
         link.update(
@@ -389,6 +407,19 @@ def unlock(token: str, password: str, visitor: Visiting) -> tuple[LinkRecord, st
     return link, None
 
 
+def note_sign_in(path: str, person: Person, actor: Actor) -> None:
+    """A sign-in made to open a link (`path` is where it leads): one "access granted" on the link, if it is for them.
+
+    Visits and downloads after it are audited as themselves; granting is recorded once, here.
+    """
+    found = re.fullmatch(r"/s/([A-Za-z0-9_-]+)(?:[/?].*)?", path)
+    link_id = tokens.link_id_from(found[1]) if found else None
+    link = _get(link_id) if link_id else None
+    if link is None or status(link) != ACTIVE or not link.require_login or not is_for(link, person):
+        return
+    audit.record(link.file_id, "access_granted", actor, link.link_id)
+
+
 def is_for(link: LinkRecord, person: Person) -> bool:
     """Whether a signed-in person may use a login-required link, by what Cognito says now."""
     if person.sub == link.owner or not (link.recipients or link.groups):
@@ -397,10 +428,11 @@ def is_for(link: LinkRecord, person: Person) -> bool:
 
 
 def check_access(link: LinkRecord, visitor: Visiting, *, quiet: bool = False, password: bool = True) -> None:
-    """Refuse visitors a login-required link is not for (auditing every decision on such links),
-    and, unless `password` is False, visitors of a password link without its cookie.
+    """Refuse visitors a login-required link is not for (auditing each refusal), and, unless
+    `password` is False, visitors of a password link without its cookie.
 
-    `quiet` checks the same without events, for requests that only follow up on an action
+    Access granted is audited once, at the sign-in made for the link (note_sign_in), not on every
+    request. `quiet` checks the same without events, for requests that only follow up on an action
     already recorded (polling a Download all).
     """
     _check_login(link, visitor, quiet)
@@ -425,7 +457,6 @@ def _check_login(link: LinkRecord, visitor: Visiting, quiet: bool) -> None:
     if not is_for(link, person):
         note("access_refused")
         raise NotAllowed("This link was shared with other people.", signed_in_as=person.label)
-    note("access_granted")
 
 
 def forget_recipient(email: str, actor: Actor) -> int:

@@ -17,7 +17,8 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
-from chalicelib import audit, auth, directory, keys, people, sessions, urls
+from chalicelib import audit, auth, directory, keys, links, people, sessions, urls
+from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.errors import BadRequest, Unauthorized
 
@@ -71,8 +72,8 @@ def begin(site: str, next_path: str) -> Redirect:
     return Redirect(f"{settings.login_domain}/oauth2/authorize?{query}", [cookie])
 
 
-def finish(site: str, code: str | None, state: str | None, cookie_header: str | None) -> Redirect:
-    """Exchange the code, verify the ID token, and start a session."""
+def finish(site: str, code: str | None, state: str | None, cookie_header: str | None, actor: Actor) -> Redirect:
+    """Exchange the code, verify the ID token, and start a session; `actor` is where the request came from."""
     pending = keys.unseal("login-v1", sessions.cookie_value(cookie_header, LOGIN_COOKIE))
     if pending is None:
         raise BadRequest("This sign-in took too long or started elsewhere. Please sign in again.", "login_expired")
@@ -87,6 +88,7 @@ def finish(site: str, code: str | None, state: str | None, cookie_header: str | 
         raise Unauthorized("This account no longer exists or is disabled.", "invalid_token")
     people.record_sign_in(person)
     _, value = sessions.start(person.username, person.sub, person.label, audit.who(person))
+    links.note_sign_in(pending["next"], person, Actor(audit.who(person), actor.ip, actor.user_agent))
     secure = _is_https(site)
     cookies = [
         sessions.set_cookie(sessions.COOKIE, value, get_settings().session_hours * 3600, secure),

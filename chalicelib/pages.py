@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib import clock, tokens, urls
+from chalicelib import clock, tokens, urls, words
 from chalicelib.auth import Caller
 from chalicelib.models import FileRecord, LinkRecord
 
@@ -30,7 +30,11 @@ class Viewer(Protocol):
 # Next to app.py both in the repository and in the deployment package (infra/precompile.py puts them there).
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = TEMPLATES / "static"
-_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+_STATIC_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
 
 
 def filesize(size: int) -> str:
@@ -58,7 +62,14 @@ def _environment(*also_from: Path) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(filesize=filesize, readable=readable, iso=clock.iso)
+    env.filters.update(
+        filesize=filesize,
+        readable=readable,
+        iso=clock.iso,
+        who=words.who,
+        role_words=words.role,
+        status_words=words.status,
+    )
     # Templates build links from routes as Python does: url_for(view, ...) on the page's site,
     # path_for(view, ...) for the paths scripts call.
     env.globals.update(url_for=pass_context(lambda page, view, **params: urls.url_for(page["site"], view, **params)))

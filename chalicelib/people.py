@@ -38,6 +38,13 @@ def record_sign_in(person: Person) -> None:
     _project(user, last_login=clock.now())
 
 
+def follow_profile(person: Person) -> None:
+    """A person changed their name or phone: the admin's list (and its search) shows it at once."""
+    if person.is_member or ADMINS in person.groups:
+        return
+    _project(cognito().admin_get_user(UserPoolId=get_settings().user_pool_id, Username=person.username))
+
+
 def _forget(username: str) -> None:
     previous = get_or_none(PersonRecord, username)
     PersonRecord(username).delete()  # deleting an absent item changes nothing

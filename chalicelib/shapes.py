@@ -414,6 +414,15 @@ class PreferencesChange(Body):
         return {f: getattr(self, f) for f in self.__struct_fields__ if getattr(self, f) is not UNSET}
 
 
+class ProfileChange(Body):
+    """What a signed-in person says about themselves: their name, and a phone number or null."""
+
+    name: Annotated[str, Meta(max_length=256, description="How the team sees them named.")]
+    phone: Annotated[str, Meta(max_length=40, description="International: +44 20 7946 0958.")] | None = None
+
+    refusals = {"name": ("invalid_name", "name must be text."), "phone": ("invalid_phone", "phone must be text.")}
+
+
 B = TypeVar("B", bound=Body)
 BODIES = (NewFile, NewFolder, NewName, NewLink, LinkChange, Usernames, NewGroup, PersonRef)
 BODIES += (NewInvitation, NewJoinLink, Decision, PreferencesChange, AccessAnswer, LinkPolicyChange)

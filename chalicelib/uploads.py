@@ -149,6 +149,8 @@ def complete(inbox: Inbox, upload_id: str, actor: Actor) -> dict[str, Any]:
             upload_id=upload.upload_id,
         )
         detail = {"upload_id": upload.upload_id, "version_id": version.version_id, "size": upload.size}
+        if inbox.into_folder:
+            detail["new_file"] = True  # the History calls it a file received, not a new version
         try:
             with transaction() as write:
                 write.update(

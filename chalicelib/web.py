@@ -230,8 +230,10 @@ def query(request: Request, name: str) -> str | None:
 
 
 def _wants_json(request: Request) -> bool:
-    """The member API and the upload APIs (scripts, the pages' uploader) speak JSON."""
+    """The member API, the upload APIs (scripts, the pages' uploader) and the profile form's script speak JSON."""
     path = request.path  # the route pattern, e.g. /s/{token}/uploads
+    if path == "/profile" and request.method == "POST":  # the profile page's script
+        return True
     return path == "/api" or path.startswith(
         ("/api/", "/s/{token}/uploads", "/s/{token}/zip", "/portal/folders/{folder_id}/uploads")
     )
@@ -252,10 +254,12 @@ def error_response(error: HandoverError, request: Request) -> Response:
             # Someone a link is not for may ask its owner for it (with the session's CSRF token).
             request_access = urls.url_for(site, "request_access", token=(request.uri_params or {}).get("token", ""))
             viewer = Call(request)
+
+    way_out = (error.way_out[0], urls.url_for(site, error.way_out[1])) if error.way_out else None
     html = pages.render(
         "error.html",
         site=site,
-        status=error.status,
+        way_out=way_out,
         title=_PAGE_TITLES.get(error.status, "Something went wrong"),
         message=error.message,
         hint=_PAGE_HINTS.get(error.status),

@@ -102,18 +102,21 @@ def sign_up() -> Response:
     oauth = _oauth(form)
     email = form.get("email", "").strip()
     if form.get("code") is None:
-        password = form.get("password", "")
-        if not email or not password:
-            return _page("sign_up.html", 400, oauth=oauth, email=email, error="Enter an email and a password.")
+        password, name = form.get("password", ""), form.get("name", "").strip()
+        # The pool requires a name (infra/resources.json); moto does not enforce it, so this page does.
+        if not email or not password or not name:
+            error = "Enter your name, an email and a password."
+            return _page("sign_up.html", 400, oauth=oauth, email=email, name=name, error=error)
         try:
             cognito().sign_up(
                 ClientId=oauth["client_id"],
                 Username=email,
                 Password=password,
-                UserAttributes=[{"Name": "email", "Value": email}],
+                UserAttributes=[{"Name": "email", "Value": email}, {"Name": "name", "Value": name}],
             )
         except ClientError as error:
-            return _page("sign_up.html", 400, oauth=oauth, email=email, error=error.response["Error"]["Message"])
+            message = error.response["Error"]["Message"]
+            return _page("sign_up.html", 400, oauth=oauth, email=email, name=name, error=message)
         _signups[email] = {"code": f"{secrets.randbelow(10**6):06d}", "password": password}
         return _page("confirm.html", oauth=oauth, email=email, code=_signups[email]["code"])
     pending = _signups.get(email)

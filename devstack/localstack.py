@@ -285,6 +285,10 @@ class LocalStack:
             PoolName="handover-local",
             UsernameAttributes=["email"],
             AutoVerifiedAttributes=["email"],
+            Schema=[  # as infra/resources.json declares them
+                {"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True},
+                {"Name": "name", "AttributeDataType": "String", "Required": True, "Mutable": True},
+            ],
         )["UserPool"]["Id"]
         self.client_id = cognito.create_user_pool_client(
             UserPoolId=self.user_pool_id,

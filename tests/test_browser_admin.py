@@ -35,6 +35,14 @@ def test_admin_filters_sorts_and_bulk_deletes_external_users(page, served, stack
     page.get_by_label("Order").select_option("desc")
     page.get_by_role("button", name="Show").click()
     assert rows.first.locator("td").nth(2).inner_text() == emails[-1]
+    # The column header sorts too: sorted newest first by it, it flips to oldest first.
+    page.get_by_role("link", name="Signed up").click()
+    assert [rows.nth(i).locator("td").nth(2).inner_text() for i in range(rows.count())] == emails
+    assert page.get_by_role("columnheader", name="Signed up").get_attribute("aria-sort") == "ascending"
+    page.get_by_label("Select everyone listed").check()
+    assert all(page.get_by_label(f"Select {email}").is_checked() for email in emails)
+    page.get_by_label("Select everyone listed").uncheck()
+    assert not any(page.get_by_label(f"Select {email}").is_checked() for email in emails)
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "admin-external-users.png"), full_page=True)
 
@@ -67,6 +75,7 @@ def test_a_partner_invited_to_a_folder_sees_it_until_an_admin_removes_them(page,
     partner = chromium.new_context(base_url=served).new_page()
     partner.goto(path)
     partner.get_by_role("link", name="Sign up").click()
+    partner.get_by_label("Name").fill("Dora Launch")
     partner.get_by_label("Email").fill("dora@launch.example")
     partner.get_by_label("Password").fill("Dora-pass-123")
     partner.get_by_role("button", name="Sign up").click()
@@ -75,16 +84,19 @@ def test_a_partner_invited_to_a_folder_sees_it_until_an_admin_removes_them(page,
     partner.wait_for_url(f"{served}/portal/folders/{folder['file_id']}")
     assert partner.get_by_role("link", name="Download timeline.txt").is_visible()
     partner.goto("/portal")
-    assert partner.get_by_role("link", name="📁 Launch plan").is_visible()
+    assert partner.get_by_role("link", name="Launch plan").is_visible()
     owner.reload()
     assert owner.get_by_role("cell", name="dora@launch.example").is_visible()
 
     _as_admin(page, stack, "/admin?tab=collaborators")
     page.wait_for_url(f"{served}/admin?tab=collaborators")
-    page.get_by_role("link", name="Folders of dora@launch.example").click()
+    page.get_by_role("link", name="Folders of Dora Launch").click()
+    assert page.get_by_role("heading", name="Folders of Dora Launch").is_visible()
     page.screenshot(path=str(SCREENSHOTS / "admin-collaborators.png"), full_page=True)
+    page.get_by_role("button", name="Remove from this folder").click()
     with page.expect_navigation():
-        page.get_by_role("button", name="Remove from this folder").click()
+        page.get_by_role("dialog").get_by_role("button", name="Remove from this folder").click()
+    assert page.get_by_role("alert").get_by_text("Dora Launch removed from Launch plan.").is_visible()
 
     partner.goto("/portal")
     assert partner.get_by_text("Launch plan").count() == 0

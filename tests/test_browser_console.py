@@ -251,18 +251,47 @@ def test_a_member_shares_a_file_and_a_folder_from_the_console(console, recipient
     page.goto(folder_url)
     page.get_by_role("link", name="Details of Site plan.txt").click()
     page.get_by_role("link", name="History").click()
-    expect(history.first).to_contain_text("Link revoked")
+    expect(history.first).to_contain_text("Opened after it stopped working")
     events = [" ".join(text.split()) for text in history.all_inner_texts()]
     kinds = [next(k for k in _KINDS if k in event) for event in events]
-    assert kinds == ["Link revoked", "Downloaded", "Link opened", "Link created", "Link created", "File uploaded"]
-    for event in events[:3] + events[4:5]:
+    assert kinds == [
+        "Opened after it stopped working",
+        "Link revoked",
+        "Downloaded",
+        "Link opened",
+        "Link created",
+        "Link created",
+        "File uploaded",
+    ]
+    for event in events[:4] + events[5:6]:
         assert token[:8] in event
-    assert partners_only.rsplit("/", 1)[1][:8] in events[3] and "olivia@partner.example" in events[3]
-    assert "alice@example.com (member)" in events[0] and "Anyone (not signed in)" in events[1]
+    assert partners_only.rsplit("/", 1)[1][:8] in events[4] and "olivia@partner.example" in events[4]
+    assert "alice@example.com (member)" in events[1] and "Anyone (not signed in)" in events[2]
+    assert "the link was revoked" in events[0]
+
+    # Filtered to the first link's downloads: one row; every time shows its seconds on hover.
+    page.get_by_label("Kind").select_option(label="Downloaded")
+    page.get_by_label("Link", exact=True).select_option(token[:8])
+    page.get_by_role("button", name="Filter").click()
+    expect(history).to_have_count(1)
+    expect(history.first).to_contain_text("Downloaded")
+    moment = history.first.locator("time")
+    with_seconds = page.evaluate(
+        "iso => new Date(iso).toLocaleString(undefined, {dateStyle: 'full', timeStyle: 'long'})",
+        moment.get_attribute("datetime"),
+    )
+    expect(moment).to_have_attribute("title", with_seconds)
     _shot(page, "console-history.png")
 
 
-_KINDS = ("Link revoked", "Downloaded", "Link opened", "Link created", "File uploaded")
+_KINDS = (
+    "Opened after it stopped working",
+    "Link revoked",
+    "Downloaded",
+    "Link opened",
+    "Link created",
+    "File uploaded",
+)
 
 
 def test_the_links_tab_is_one_request_however_many_links_it_lists(console, served, member):

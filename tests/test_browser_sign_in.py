@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import SCREENSHOTS, shared_file, signed_in
+from playwright.sync_api import expect
 
 
 def _sign_in(page, email: str, password: str = "Secret-pass-1") -> None:
@@ -55,6 +56,7 @@ def test_a_new_partner_signs_up_and_finds_what_was_shared_in_the_portal(page, se
 
     page.goto("/portal")
     page.get_by_role("link", name="Sign up").click()
+    page.get_by_label("Name").fill("Rita Newpartner")
     page.get_by_label("Email").fill("rita@newpartner.example")
     page.get_by_label("Password").fill("Rita-pass-123")
     page.get_by_role("button", name="Sign up").click()
@@ -66,3 +68,13 @@ def test_a_new_partner_signs_up_and_finds_what_was_shared_in_the_portal(page, se
     assert page.get_by_text("Welcome pack.pdf").is_visible()
     assert page.get_by_text("Not for Rita.pdf").count() == 0
     page.screenshot(path=str(SCREENSHOTS / "portal.png"), full_page=True)
+
+    # Her name heads the page; her profile takes a phone number written as people write them.
+    page.get_by_role("link", name="Rita Newpartner").click()
+    page.get_by_label("Phone").fill("+44 20 7946 0958")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    expect(page.get_by_label("Phone")).to_have_value("+442079460958")
+    page.get_by_label("Phone").fill("12345")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("Not saved: phone must be an international number")

@@ -41,6 +41,7 @@ def test_people_outside_the_team_get_a_403_page(client, stack):
     assert answer.status_code == 403
     html = answer.body.decode()
     assert "You do not have access" in html and "pat@partner.example" in html
+    assert '/portal">Open what was shared with you</a>' in html and ">403<" not in html
 
 
 def test_another_members_folders_and_items_are_not_found(member, other_member):
@@ -96,7 +97,7 @@ def test_the_detail_manager_has_a_tab_per_view_and_versions_only_for_files(membe
         assert f">{tab}</a>" in file_page
     assert ">Versions</a>" not in folder_page and ">External links</a>" in folder_page
     assert "tabs.txt" in versions and "served by links" in versions and "13 bytes" in versions
-    assert "member:alice@example.com" in versions and "/versions/" in versions
+    assert ">alice@example.com (member)<" in versions and "member:alice" not in versions and "/versions/" in versions
     # An unknown tab, or Versions of a folder, shows the details.
     assert 'aria-current="page">Details</a>' in _page(member, f"/console/items/{folder['file_id']}?tab=versions")
 
@@ -144,6 +145,20 @@ def test_expired_and_revoked_links_say_so_and_cannot_be_revoked_again(member):
 
     assert "Revoked</span>" in revoked_row and f'data-revoke="{gone["token"]}"' not in revoked_row
     assert "Expired</span>" in expired_row and f'data-revoke="{soon["token"]}"' not in expired_row
+
+
+def test_revoked_links_come_after_working_ones_and_offer_no_qr_downloads(member):
+    file, working = shared_file(member, name="sorted.txt")
+    revoked = member.call("POST", f"/api/files/{file['file_id']}/links", {}).data["link"]
+    member.call("DELETE", f"/api/links/{revoked['token']}")
+
+    html = _page(member, f"/console/items/{file['file_id']}?tab=links")
+
+    assert html.index(f'value="{working["url"]}"') < html.index(f'value="{revoked["url"]}"')
+    assert f"handover-{working['token'][:8]}.png" in html and f"handover-{revoked['token'][:8]}.png" not in html
+    # The dialog's groups field suggests the directory's groups (never the admins' own).
+    choices = html.split('<datalist id="link-group-choices">')[1].split("</datalist>")[0]
+    assert '<option value="members">' in choices and "admins" not in choices
 
 
 def test_a_file_still_uploading_cannot_be_shared_from_the_console(member):

@@ -186,3 +186,40 @@ def test_a_long_history_exports_in_parts_each_naming_the_next(member, anonymous,
     assert len(parts) > 2
     assert all(len(part) >= 1 for part in parts)
     assert [row for part in parts for row in part] == everything
+
+
+def test_the_history_filters_by_kind_person_and_link_and_records_visits_to_a_revoked_link(member, anonymous):
+    file, first = shared_file(member)
+    second = member.call("POST", f"/api/files/{file['file_id']}/links", {}).data["link"]
+    anonymous.call("GET", f"/s/{first['token']}")
+    anonymous.call("GET", f"/s/{second['token']}")
+    member.call("DELETE", f"/api/links/{second['token']}")
+    gone = anonymous.call("GET", f"/s/{second['token']}")
+    tab = f"/console/items/{file['file_id']}?tab=history"
+
+    opened = member.call("GET", f"{tab}&kind=link_opened").body.decode()
+    through_second = member.call("GET", f"{tab}&link={second['token'][:8]}").body.decode()
+    by_alice = member.call("GET", f"{tab}&who=Alice@").body.decode()
+    unknown_kind = member.call("GET", f"{tab}&kind=nonsense")
+
+    assert gone.status_code == 410
+    assert opened.count("<strong>Link opened</strong>") == 2 and "Link created" not in opened.split("<tbody>")[1]
+    rows = through_second.split("<tbody>")[1]
+    assert rows.count("<tr>") == 4 and first["token"][:8] not in rows
+    assert "<strong>Opened after it stopped working</strong>" in rows and "the link was revoked" in rows
+    assert "Anyone (not signed in)" not in by_alice.split("<tbody>")[1]
+    assert unknown_kind.status_code == 400 and "kind must be one of" in unknown_kind.body.decode()
+
+
+def test_the_first_file_sent_into_a_folder_is_a_file_received_not_a_new_version(member, anonymous):
+    folder = _folder(member, "Requests")
+    link = member.call("POST", f"/api/files/{folder['file_id']}/links", {"allow_upload": True}).data["link"]
+    started = anonymous.call("POST", f"/s/{link['token']}/uploads", {"name": "form.pdf", "size": 4})
+    upload(started.data["upload"], b"form")
+    anonymous.call("POST", f"/s/{link['token']}/uploads/{started.data['upload']['upload_id']}/complete")
+    received = member.call("GET", f"/api/files?folder_id={folder['file_id']}").data["files"][0]
+
+    history = member.call("GET", f"/console/items/{received['file_id']}?tab=history").body.decode()
+
+    rows = history.split("<tbody>")[1]
+    assert "<strong>File received</strong>" in rows and "New version received" not in rows

@@ -59,6 +59,14 @@ def test_stylesheet_is_served_and_nothing_else_from_static(anonymous):
     assert anonymous.call("GET", "/static/missing.css").status_code == 404
 
 
+def test_every_page_has_an_icon_and_asking_for_favicon_ico_finds_it(anonymous):
+    icon = anonymous.call("GET", "/favicon.ico")
+
+    assert icon.status_code == 200 and icon.headers["Content-Type"] == "image/svg+xml"
+    assert icon.body == anonymous.call("GET", "/static/favicon.svg").body
+    assert '<link rel="icon" href="' in anonymous.call("GET", "/").body.decode()
+
+
 def test_only_a_link_that_accepts_uploads_offers_the_upload_form(member, anonymous):
     _, plain = shared_file(member)
     _, open_for_uploads = shared_file(member, allow_upload=True)

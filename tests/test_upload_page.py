@@ -44,7 +44,15 @@ def test_recipient_sends_a_new_version_and_downloads_it_back_through_the_link(me
 
     page.goto(f"{served}/s/{link['token']}")
     _send(page, path)
+    # The page shows the version just sent, and Send waits for another file.
+    expect(page.get_by_role("heading", name="signed contract.pdf")).to_be_visible()
+    shown_size = page.evaluate("size => import('./../static/bytes.js').then(m => m.formatBytes(size))", size)
+    expect(page.locator("[data-file-size]")).to_have_text(shown_size)
+    expect(page.locator("#upload button")).to_be_disabled()
+    page.set_input_files("#upload input[type=file]", str(path))
+    expect(page.locator("#upload button")).to_be_enabled()
     page.reload()
+    expect(page.locator("[data-file-size]")).to_have_text(shown_size)
     name, fetched = _download(page)
 
     assert name == "signed contract.pdf"

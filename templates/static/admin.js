@@ -1,14 +1,9 @@
 // The admin page's actions: each calls the admin API with the session's CSRF token, then reloads.
 import { confirmAction } from "./confirm.js";
-import { api as call } from "./console-api.js";
+import { api as call, reloadSaying, showMessage } from "./console-api.js";
 
 {
-  const message = document.getElementById("admin-message");
-
-  function show(text) {
-    message.textContent = text;
-    message.hidden = false;
-  }
+  const show = (text) => showMessage(text);
 
   document.addEventListener("click", async (event) => {
     const button = event.target.closest("[data-api]");
@@ -16,7 +11,7 @@ import { api as call } from "./console-api.js";
     if (button.dataset.confirm && !(await confirmAction(button.dataset.confirm, button.textContent.trim()))) return;
     try {
       await call(button.dataset.api, button.dataset.path);
-      window.location.reload();
+      reloadSaying(button.dataset.done || "Done.");
     } catch (error) {
       show(error.message);
     }
@@ -33,11 +28,28 @@ import { api as call } from "./console-api.js";
     }
     try {
       await call(form.dataset.method, form.dataset.path, body);
-      window.location.reload();
+      reloadSaying(form.dataset.done || "Saved.");
     } catch (error) {
       show(error.message);
     }
   });
+
+  // Select all: ticks or clears every row; it shows "some" when only part of the list is ticked.
+  const all = document.querySelector("[data-select-all]");
+  const boxes = [...document.querySelectorAll('input[name="selected"]')];
+  if (all) {
+    all.disabled = false;
+    all.addEventListener("change", () => {
+      for (const box of boxes) box.checked = all.checked;
+    });
+    for (const box of boxes) {
+      box.addEventListener("change", () => {
+        const ticked = boxes.filter((b) => b.checked).length;
+        all.checked = ticked === boxes.length;
+        all.indeterminate = ticked > 0 && ticked < boxes.length;
+      });
+    }
+  }
 
   document.querySelector("[data-bulk-delete]")?.addEventListener("click", async () => {
     const usernames = [...document.querySelectorAll('input[name="selected"]:checked')].map((box) => box.value);
@@ -47,19 +59,10 @@ import { api as call } from "./console-api.js";
     if (!(await confirmAction(question, "Delete"))) return;
     try {
       const result = await call("POST", "/api/admin/external-users/delete", { usernames });
-      if (result.failed.length) {
-        const reasons = result.failed.map((f) => `${f.username}: ${f.message}`).join("; ");
-        sessionStorage.setItem("admin-message", `Deleted ${result.deleted.length}. Not deleted: ${reasons}`);
-      }
-      window.location.reload();
+      const reasons = result.failed.map((f) => `${f.username}: ${f.message}`).join("; ");
+      reloadSaying(`Deleted ${result.deleted.length}.${reasons ? ` Not deleted: ${reasons}` : ""}`);
     } catch (error) {
       show(error.message);
     }
   });
-
-  const kept = sessionStorage.getItem("admin-message");
-  if (kept) {
-    sessionStorage.removeItem("admin-message");
-    show(kept);
-  }
 }

@@ -1,6 +1,6 @@
 // The Collaborators tab: invite by email, make a join link, answer requests, remove people.
 import { confirmAction } from "./confirm.js";
-import { api, showMessage } from "./console-api.js";
+import { api, reloadSaying, showMessage } from "./console-api.js";
 
 const shown = document.querySelector("[data-invitation]");
 
@@ -36,8 +36,9 @@ document.querySelector("[data-join-link]")?.addEventListener("click", async (eve
 for (const button of document.querySelectorAll("[data-collaborator-answer]")) {
   button.addEventListener("click", async () => {
     try {
-      await api("POST", button.dataset.path, { approve: Boolean(button.dataset.approve) });
-      window.location.reload();
+      const approve = Boolean(button.dataset.approve);
+      await api("POST", button.dataset.path, { approve });
+      reloadSaying(approve ? "Request approved: they can open the folder now." : "Request declined.");
     } catch (error) {
       showMessage(error.message);
     }
@@ -49,7 +50,7 @@ for (const button of document.querySelectorAll("[data-collaborator-remove]")) {
     if (!(await confirmAction("Remove this collaborator from the folder?", "Remove"))) return;
     try {
       await api("DELETE", button.dataset.path);
-      window.location.reload();
+      reloadSaying("Collaborator removed from the folder.");
     } catch (error) {
       showMessage(error.message);
     }

@@ -1,6 +1,6 @@
 // Console actions: create a folder, rename and delete files and folders, revoke links.
 import { confirmAction } from "./confirm.js";
-import { api, showMessage } from "./console-api.js";
+import { api, reloadSaying, showMessage } from "./console-api.js";
 
 for (const form of document.querySelectorAll("form[data-new-folder]")) {
   form.addEventListener("submit", async (event) => {
@@ -16,7 +16,7 @@ for (const form of document.querySelectorAll("form[data-new-folder]")) {
     button.disabled = true;
     try {
       await api("POST", "/api/folders", { name, folder_id: form.dataset.folderId || null });
-      window.location.reload();
+      reloadSaying(`Folder “${name}” created.`);
     } catch (error) {
       showMessage(`The folder could not be created: ${error.message}`);
       button.disabled = false;
@@ -49,7 +49,7 @@ renameForm?.addEventListener("submit", async (event) => {
   }
   try {
     await api("PATCH", `/api/files/${renaming}`, { name });
-    window.location.reload();
+    reloadSaying(`Renamed to “${name}”.`);
   } catch (failure) {
     error.textContent = failure.message;
     error.hidden = false;
@@ -65,8 +65,7 @@ async function remove(button) {
   if (!(await confirmAction(question, "Delete"))) return;
   try {
     await api("DELETE", `/api/files/${button.dataset.id}`);
-    if (button.dataset.after) window.location.assign(button.dataset.after);
-    else window.location.reload();
+    reloadSaying(`“${name}” deleted; its links no longer work.`, button.dataset.after || null);
   } catch (error) {
     showMessage(`“${name}” could not be deleted: ${error.message}`);
   }
@@ -77,7 +76,7 @@ async function revoke(button) {
   if (!(await confirmAction(question, "Revoke link"))) return;
   try {
     await api("DELETE", `/api/links/${button.dataset.revoke}`);
-    window.location.reload();
+    reloadSaying("Link revoked: it no longer works for anyone.");
   } catch (error) {
     showMessage(`The link could not be revoked: ${error.message}`);
   }

@@ -22,7 +22,8 @@ export async function api(method, path, body) {
   }
   let response;
   try {
-    response = await fetch(`${site}${path}`, init);
+    // Paths are the site's; a page may also hand over a whole URL (the uploader's data-uploads).
+    response = await fetch(/^https?:/.test(path) ? path : `${site}${path}`, init);
   } catch {
     throw new ApiError("The server could not be reached. Check your connection and try again.", 0, "network");
   }
@@ -43,6 +44,15 @@ export async function api(method, path, body) {
   return data;
 }
 
+const FLASH = "handover-message";
+
+// Reload the page to show what an action changed, and say on the fresh page that it was done.
+export function reloadSaying(text, to = null) {
+  sessionStorage.setItem(FLASH, text);
+  if (to) window.location.assign(to);
+  else window.location.reload();
+}
+
 export function showMessage(text, kind = "error") {
   const box = document.getElementById("console-message");
   if (!box) return;
@@ -50,4 +60,13 @@ export function showMessage(text, kind = "error") {
   box.dataset.kind = kind;
   box.hidden = false;
   box.scrollIntoView({ block: "nearest", behavior: "smooth" });
+}
+
+// The message an action left before it reloaded the page.
+{
+  const kept = sessionStorage.getItem(FLASH);
+  if (kept) {
+    sessionStorage.removeItem(FLASH);
+    showMessage(kept, "info");
+  }
 }

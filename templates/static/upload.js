@@ -19,6 +19,7 @@ function uploader(section) {
   const statusLine = meter.querySelector(".upload-status");
   let chosen = null;
   let busy = false;
+  const emptyText = dropText.textContent;
 
   section.hidden = false;
 
@@ -92,6 +93,12 @@ function uploader(section) {
       const done = await call(`/${plan.upload_id}/complete`);
       forget(file);
       bar.value = 100;
+      if (section.dataset.intoFolder) await showInFolder();
+      else showSent(done);
+      // Sent: Send waits for another file, so the same one is not sent twice by accident.
+      chosen = null;
+      input.value = "";
+      dropText.textContent = emptyText;
       say(
         section.dataset.intoFolder
           ? `100% · Sent: ${done.name} (${formatBytes(done.size)}) is now in the folder.`
@@ -107,6 +114,36 @@ function uploader(section) {
       busy = false;
       input.disabled = false;
       button.disabled = !chosen;
+    }
+  }
+
+  // The page's facts about the file follow the version just sent, without a reload.
+  function showSent(done) {
+    const name = document.querySelector("[data-file-name]");
+    const size = document.querySelector("[data-file-size]");
+    if (name) name.textContent = done.name;
+    const updated = document.querySelector("[data-file-updated]");
+    if (size) size.textContent = formatBytes(done.size);
+    if (updated && done.updated_at) {
+      const moment = new Date(done.updated_at);
+      updated.setAttribute("datetime", done.updated_at);
+      updated.textContent = moment.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+      updated.title = moment.toLocaleString(undefined, { dateStyle: "full", timeStyle: "long" });
+    }
+  }
+
+  // A file sent into a folder appears in the folder's list: the page's list, read again.
+  async function showInFolder() {
+    const list = document.querySelector("[data-folder-items]");
+    if (!list) return;
+    try {
+      const answer = await fetch(window.location.href, { credentials: "same-origin" });
+      if (!answer.ok) return;
+      const page = new DOMParser().parseFromString(await answer.text(), "text/html");
+      const fresh = page.querySelector("[data-folder-items]");
+      if (fresh) list.replaceChildren(...fresh.childNodes);
+    } catch {
+      // The list stays as it was; a reload shows the file.
     }
   }
 
