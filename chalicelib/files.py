@@ -91,7 +91,12 @@ def requested_file(folder_id: str, owner: str, new: NewFile) -> FileRecord:
 
 def mark_ready(file_id: str, version_id: str, at: datetime) -> None:
     """A requested file whose bytes were checked: now it is listed and can be downloaded."""
-    ready = [FileRecord.status.set(READY), FileRecord.version_id.set(version_id), FileRecord.updated_at.set(at)]
+    ready = [
+        FileRecord.status.set(READY),
+        FileRecord.version_id.set(version_id),
+        FileRecord.version_at.set(at),
+        FileRecord.updated_at.set(at),
+    ]
     try:
         FileRecord(file_id).update(actions=ready, condition=FileRecord.status == UPLOADING)
     except UpdateError as error:
@@ -153,6 +158,7 @@ def complete_file(owner: str, file_id: str, actor: Actor) -> FileRecord:
                 actions=[
                     FileRecord.status.set(READY),
                     FileRecord.version_id.set(version_id),
+                    FileRecord.version_at.set(version.uploaded_at),
                     FileRecord.upload_id.remove(),
                     FileRecord.updated_at.set(version.uploaded_at),
                 ],

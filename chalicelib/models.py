@@ -74,6 +74,7 @@ class FileRecord(Model):
     status = UnicodeAttribute()  # "uploading" until the server saw the bytes, then "ready"
     s3_key = UnicodeAttribute(null=True)  # None for folders
     version_id = UnicodeAttribute(null=True)  # S3 version the file serves (the newest)
+    version_at = UTCDateTimeAttribute(null=True)  # when that version arrived: an older one never replaces it
     upload_id = UnicodeAttribute(null=True)  # open multipart upload, if any
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
@@ -169,11 +170,12 @@ class VersionRecord(Model):
     file_id = UnicodeAttribute(hash_key=True)
     version_key = UnicodeAttribute(range_key=True)  # "<ISO time>#<random>": time order, unique
     version_id = UnicodeAttribute()  # the S3 version of the file's key
-    name = UnicodeAttribute()
+    name = UnicodeAttribute()  # the file's own name when the version arrived: links serve it under that
     size = NumberAttribute()
     content_type = UnicodeAttribute()
     uploaded_at = UTCDateTimeAttribute()
     uploaded_by = UnicodeAttribute()  # as EventRecord.actor
+    sent_as = UnicodeAttribute(null=True)  # the name a recipient sent it under, kept beside the file's
     link_id = UnicodeAttribute(null=True)  # the link it came through, if a recipient sent it
     ip = UnicodeAttribute(null=True)
     upload_id = UnicodeAttribute(null=True)  # the recipient's UploadRecord

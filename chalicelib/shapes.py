@@ -370,7 +370,10 @@ class Version(Resource):
     """One version of a file, kept by S3 versioning."""
 
     version_id: Annotated[str, Meta(description="The S3 version id.")]
-    name: Annotated[str, Meta(description="The name the file had with this version.")]
+    name: Annotated[str, Meta(description="The name the file had with this version; links serve it under it.")]
+    sent_as: Annotated[
+        str | None, Meta(description="The name a recipient sent it as (the file keeps its own); null for members.")
+    ]
     size: Annotated[int, Meta(ge=1, description="Bytes.")]
     content_type: str
     uploaded_at: _moment("When the server checked the bytes and recorded the version.")

@@ -138,15 +138,17 @@ def complete(inbox: Inbox, upload_id: str, actor: Actor) -> dict[str, Any]:
         except HandoverError:
             _release(upload)
             raise
+        name, content_type = _identity(inbox, upload)
         version = versions.new_version(
             upload.file_id,
             stored.version_id or "",
-            upload.name,
+            name,
             upload.size,
-            upload.content_type,
+            content_type,
             Actor(upload.actor, upload.ip, upload.user_agent),
             link_id=inbox.link_id,
             upload_id=upload.upload_id,
+            sent_as=upload.name,
         )
         detail = {"upload_id": upload.upload_id, "version_id": version.version_id, "size": upload.size}
         try:
@@ -255,6 +257,18 @@ def _release(upload: UploadRecord) -> None:
     except UpdateError as error:
         if not condition_failed(error):
             raise
+
+
+def _identity(inbox: Inbox, upload: UploadRecord) -> tuple[str, str]:
+    """The name and type a new version is served under: the file's own, never what a recipient sent.
+
+    Anyone holding an upload link could otherwise turn `contract.pdf` into `contract.exe`
+    for every other recipient. A file request names its new file after what was sent.
+    """
+    file = None if inbox.into_folder else files.get_item(upload.file_id)
+    if file is None:
+        return upload.name, upload.content_type
+    return file.name, file.content_type
 
 
 def _metadata(upload: UploadRecord) -> dict[str, str]:

@@ -21,6 +21,7 @@ def new_version(
     *,
     link_id: str | None = None,
     upload_id: str | None = None,
+    sent_as: str | None = None,
 ) -> VersionRecord:
     """A version ready to save, alone or inside a transaction; call only once S3 showed its bytes."""
     at = clock.now()
@@ -36,26 +37,28 @@ def new_version(
         link_id=link_id,
         ip=uploader.ip,
         upload_id=upload_id,
+        sent_as=sent_as,
     )
 
 
 def publish(version: VersionRecord) -> bool:
     """Make a version the one its file and every link of it serve, unless a newer one already is.
 
-    Two uploads completing at once both stay versions; the conditions let the later
-    one win whichever order the writes land in. False when the file moved on or is gone.
+    The file keeps its own name and type: only its owner renames it. Two uploads
+    completing at once both stay versions; the conditions let the later one win
+    whichever order the writes land in. False when the file moved on or is gone.
     """
     file = FileRecord(version.file_id)
+    newer = FileRecord.version_at.does_not_exist() | (FileRecord.version_at < version.uploaded_at)
     try:
         file.update(
             actions=[
-                FileRecord.name.set(version.name),
                 FileRecord.size.set(version.size),
-                FileRecord.content_type.set(version.content_type),
                 FileRecord.version_id.set(version.version_id),
-                FileRecord.updated_at.set(version.uploaded_at),
+                FileRecord.version_at.set(version.uploaded_at),
+                FileRecord.updated_at.set(max(clock.now(), version.uploaded_at)),
             ],
-            condition=(FileRecord.status == "ready") & (FileRecord.updated_at < version.uploaded_at),
+            condition=(FileRecord.status == "ready") & newer,
         )
     except UpdateError as error:
         if condition_failed(error):
@@ -96,6 +99,7 @@ def describe(version: VersionRecord, file: FileRecord, site_url: str) -> shapes.
     return shapes.Version(
         version_id=version.version_id,
         name=version.name,
+        sent_as=version.sent_as,
         size=version.size,
         content_type=version.content_type,
         uploaded_at=version.uploaded_at,
