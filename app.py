@@ -27,6 +27,7 @@ paging = on_first_use("paging")
 people = on_first_use("people")
 qr = on_first_use("qr")
 recipients = on_first_use("recipients")
+scans = on_first_use("scans")
 shapes = on_first_use("shapes")
 uploads = on_first_use("uploads")
 urls = on_first_use("urls")
@@ -491,6 +492,13 @@ def renew_recipient_upload(token: str, upload_id: str) -> Response:
     return web.json_response({"upload": uploads.renew(inbox, upload_id, call.actor)})
 
 
+@app.route("/s/{token}/uploads/{upload_id}", methods=["GET"])
+def recipient_upload(token: str, upload_id: str) -> Response:
+    call = _call()
+    inbox = uploads.through_link(token, call.person, call.actor)
+    return web.json_response({"upload": uploads.status(inbox, upload_id)})
+
+
 @app.route("/s/{token}/uploads/{upload_id}/complete", methods=["POST"])
 def complete_upload(token: str, upload_id: str) -> Response:
     call = _call()
@@ -512,6 +520,13 @@ def renew_folder_upload(folder_id: str, upload_id: str) -> Response:
     return web.json_response({"upload": uploads.renew(inbox, upload_id, call.actor)})
 
 
+@app.route("/portal/folders/{folder_id}/uploads/{upload_id}", methods=["GET"])
+def folder_upload(folder_id: str, upload_id: str) -> Response:
+    call = _call()
+    inbox = collaborators.inbox(call.person, folder_id)
+    return web.json_response({"upload": uploads.status(inbox, upload_id)})
+
+
 @app.route("/portal/folders/{folder_id}/uploads/{upload_id}/complete", methods=["POST"])
 def complete_folder_upload(folder_id: str, upload_id: str) -> Response:
     call = _call()
@@ -522,3 +537,18 @@ def complete_folder_upload(folder_id: str, upload_id: str) -> Response:
 @app.route("/static/{name}", methods=["GET"])
 def static(name: str) -> Response:
     return web.static_response(name)
+
+
+# --- Malware scan results: GuardDuty's EventBridge events (the dev stack's stand-in sends the same) ---
+
+
+@app.on_cw_event({"source": ["aws.guardduty"], "detail-type": ["GuardDuty Malware Protection Object Scan Result"]})
+def scan_result(event) -> None:
+    scans.record_event(event.to_dict())
+
+
+if get_settings().stage == "local":
+    # GuardDuty's stand-in: never part of a deployed app (see devstack/scanner.py).
+    from devstack import scanner
+
+    scanner.start(scan_result)

@@ -46,6 +46,9 @@ _EVENT_TITLES = {
     "upload_started": "Upload started",
     "upload_completed": "New version received",
     "upload_refused": "Upload refused",
+    "scan_clean": "Checked: no malware found",
+    "scan_infected": "Malware found: never served",
+    "scan_failed": "Malware scan could not finish",
     "audience_removed": "Removed from a link",
     "audience_renamed": "Group renamed on a link",
     "invitation_created": "Invitation made",
@@ -197,6 +200,10 @@ def _event_detail(kind: str, detail: dict) -> str:
         named = list(detail.get("recipients") or []) + [f"group {g}" for g in detail.get("groups") or []]
         parts.append(f"for {', '.join(named)}" if named else "")
         return " · ".join(part for part in parts if part)
+    if kind in ("upload_started", "upload_completed") and (detail.get("sender_name") or detail.get("sender_email")):
+        return sender_label(detail.get("sender_name"), detail.get("sender_email"), bool(detail.get("sender_verified")))
+    if kind in ("scan_infected", "scan_failed"):
+        return str(detail.get("finding", ""))
     if kind == "file_uploaded" and detail.get("size"):
         return pages.filesize(int(detail["size"]))
     return ""
@@ -209,10 +216,18 @@ def _moment(value: object) -> datetime | None:
         return None
 
 
+def sender_label(name: str | None, email: str | None, verified: bool) -> str:
+    """Who sent a version, as they said or as they signed in: `from Jane Doe <jane@example.com> (self-declared)`."""
+    who = " ".join(part for part in (name, f"<{email}>" if email else None) if part)
+    return f"from {who}" + ("" if verified else " (self-declared)")
+
+
 def who_label(who: str) -> str:
     """`member:<email>` and `email:<address>` as the address; `anonymous` in words."""
     if who == "anonymous":
         return "Anyone (not signed in)"
+    if who == "scanner:malware":
+        return "Malware scan"
     kind, _, name = who.partition(":")
     return f"{name} (member)" if kind == "member" else name or who
 

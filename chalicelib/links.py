@@ -96,6 +96,9 @@ def create_link(file: FileRecord, options: NewLink, actor: Actor) -> LinkRecord:
         require_login=options.require_login,
         recipients=list(options.recipients),
         groups=list(options.groups),
+        ask_sender=options.ask_sender,
+        max_upload_bytes=options.max_upload_bytes,
+        allowed_types=list(options.allowed_types or ()),
         target=_target(file),
     )
     link.expires_at = _tidy_after(link)
@@ -128,6 +131,9 @@ def _options(link: LinkRecord) -> dict[str, Any]:
         "require_login": link.require_login,
         "recipients": list(link.recipients),
         "groups": list(link.groups),
+        "ask_sender": link.ask_sender,
+        "max_upload_bytes": int(link.max_upload_bytes) if link.max_upload_bytes else "any",
+        "allowed_types": list(link.allowed_types or ()),
     }
 
 
@@ -325,6 +331,7 @@ def download_url(link: LinkRecord, visitor: Visiting) -> str:
     if target.kind == "folder":
         raise NotFound("This link shares a folder: download its files one by one.", "link_is_folder")
     seconds = presign_seconds(link)
+    storage.servable(target.version_id)  # before counting: nothing clean yet is no download
     record_download(link, visitor.actor)
     return storage.presigned_download(target.s3_key, target.version_id, target.name, target.content_type, seconds)
 
@@ -374,6 +381,9 @@ def describe(link: LinkRecord, site_url: str) -> shapes.Link:
         require_login=link.require_login,
         recipients=list(link.recipients),
         groups=list(link.groups),
+        ask_sender=link.ask_sender or "off",
+        max_upload_bytes=int(link.max_upload_bytes) if link.max_upload_bytes else None,
+        allowed_types=list(link.allowed_types or ()),
         downloads=int(link.downloads or 0),
         created_at=link.created_at,
         updated_at=link.updated_at,

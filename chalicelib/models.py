@@ -75,6 +75,10 @@ class FileRecord(Model):
     s3_key = UnicodeAttribute(null=True)  # None for folders
     version_id = UnicodeAttribute(null=True)  # S3 version the file serves (the newest)
     version_at = UTCDateTimeAttribute(null=True)  # when that version arrived: an older one never replaces it
+    # The malware scan of the newest version to arrive (scans.py): pending, clean or infected.
+    # Until its scan says clean, `version_id` stays on the last clean version (None: none yet).
+    state = UnicodeAttribute(null=True)  # None: before scanning existed, or a folder
+    arrived_at = UTCDateTimeAttribute(null=True)  # when that newest version arrived
     upload_id = UnicodeAttribute(null=True)  # open multipart upload, if any
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
@@ -133,6 +137,10 @@ class LinkRecord(Model):
     recipients = ListAttribute(of=UnicodeAttribute, default=list)
     groups = ListAttribute(of=UnicodeAttribute, default=list)
     downloads = NumberAttribute(default=0)
+    # For links with upload: ask who sends (off, optional, required), and what may be sent.
+    ask_sender = UnicodeAttribute(default="off")
+    max_upload_bytes = NumberAttribute(null=True)
+    allowed_types = ListAttribute(of=UnicodeAttribute, default=list)  # ".pdf", "application/pdf", "image/*"
     target = LinkTarget()
     # TTL only tidies the table, days after the link stopped working; expiry and
     # revocation are checked in code on every request because TTL deletion lags.
@@ -161,7 +169,7 @@ class EventRecord(Model):
 class VersionRecord(Model):
     """One checked version of a file's bytes: its S3 version, and who uploaded it.
 
-    Written only after the server saw the bytes in S3; the file serves its newest one.
+    Written only after the server saw the bytes in S3; the file serves its newest clean one.
     """
 
     class Meta(_Meta):
@@ -176,6 +184,13 @@ class VersionRecord(Model):
     uploaded_at = UTCDateTimeAttribute()
     uploaded_by = UnicodeAttribute()  # as EventRecord.actor
     sent_as = UnicodeAttribute(null=True)  # the name a recipient sent it under, kept beside the file's
+    state = UnicodeAttribute(null=True)  # malware scan: pending, clean, infected; None: before scanning existed
+    finding = UnicodeAttribute(null=True)  # what the scan found, or why it could not finish
+    scanned_at = UTCDateTimeAttribute(null=True)
+    # Who sent it: what they typed when the link asked (self-declared), or who they were signed in as.
+    sender_name = UnicodeAttribute(null=True)
+    sender_email = UnicodeAttribute(null=True)
+    sender_verified = BooleanAttribute(default=False)
     link_id = UnicodeAttribute(null=True)  # the link it came through, if a recipient sent it
     ip = UnicodeAttribute(null=True)
     upload_id = UnicodeAttribute(null=True)  # the recipient's UploadRecord
@@ -202,6 +217,9 @@ class UploadRecord(Model):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version_id = UnicodeAttribute(null=True)  # the S3 version it became, once completed
+    sender_name = UnicodeAttribute(null=True)  # as VersionRecord
+    sender_email = UnicodeAttribute(null=True)
+    sender_verified = BooleanAttribute(default=False)
     # Checked in code too; by then the bucket's lifecycle rule has removed its bytes.
     expires_at = TTLAttribute()
 

@@ -46,6 +46,16 @@ def readable(moment: datetime | None) -> str:
     return moment.strftime("%d %b %Y, %H:%M UTC") if moment else ""
 
 
+def duration(seconds: int | None) -> str:
+    """A wait in words: `less than a minute`, `20 minutes`, `3 hours`, `2 days`."""
+    seconds = seconds or 0
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return "less than a minute"
+
+
 @lru_cache(maxsize=2)
 def _environment(*also_from: Path) -> Environment:
     """A Jinja environment, made (and Jinja imported) with the first page a container renders."""
@@ -58,7 +68,7 @@ def _environment(*also_from: Path) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(filesize=filesize, readable=readable, iso=clock.iso)
+    env.filters.update(filesize=filesize, readable=readable, iso=clock.iso, duration=duration)
     # Templates build links from routes as Python does: url_for(view, ...) on the page's site,
     # path_for(view, ...) for the paths scripts call.
     env.globals.update(url_for=pass_context(lambda page, view, **params: urls.url_for(page["site"], view, **params)))

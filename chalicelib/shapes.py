@@ -106,6 +106,78 @@ class NewFile(Body):
         self.folder_id = self.folder_id or None
 
 
+SENDER_NAME_LENGTH = 100
+
+
+class NewUpload(NewFile):
+    """A version (or, into a folder, a file) sent through a link or a shared folder, and who sends it."""
+
+    sender_name: (
+        Annotated[str, Meta(max_length=SENDER_NAME_LENGTH, description="Who sends it (the link's ask_sender asks).")]
+        | None
+    ) = None
+    sender_email: Annotated[Email | None, Meta(description="Their email, as they give it; not verified.")] = None
+
+    limits = {
+        **NewFile.limits,
+        "sender_name": ("invalid_name", f"sender_name must be at most {SENDER_NAME_LENGTH} characters."),
+    }
+    refusals = {**NewFile.refusals, "sender_email": ("invalid_email", "sender_email must be an email address.")}
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.sender_name is not None:
+            self.sender_name = (
+                names.clean(self.sender_name, "sender_name", SENDER_NAME_LENGTH) if self.sender_name.strip() else None
+            )
+        if self.sender_email is not None:
+            self.sender_email = email(self.sender_email) if self.sender_email.strip() else None
+
+
+AskSender = Annotated[
+    Literal["off", "optional", "required"],
+    Meta(description="Whether a link with upload asks the sender for a name and email: off, optional or required."),
+]
+MaxUploadBytes = (
+    Annotated[int, Meta(ge=1, description="The largest file a recipient may send through the link, in bytes.")] | None
+)
+_AllowedType = Annotated[
+    str,
+    Meta(
+        min_length=2,
+        max_length=100,
+        pattern=_whole(r"\.[A-Za-z0-9]+|" + _MEDIA_TYPE + r"|[A-Za-z0-9][A-Za-z0-9_.+-]*/\*"),
+    ),
+]
+AllowedTypes = (
+    Annotated[
+        list[_AllowedType],
+        Meta(
+            max_length=50,
+            description="What a recipient may send through the link: extensions (.pdf) or media types "
+            "(application/pdf, image/*); empty: anything.",
+        ),
+    ]
+    | None
+)
+_UPLOAD_LIMIT_REFUSALS = {
+    "ask_sender": ("invalid_ask_sender", "ask_sender must be off, optional or required."),
+    "max_upload_bytes": (
+        "invalid_max_upload_bytes",
+        "max_upload_bytes must be a whole number of bytes, at least 1, or null.",
+    ),
+    "allowed_types": (
+        "invalid_allowed_types",
+        "allowed_types must list extensions such as .pdf or media types such as image/*.",
+    ),
+}
+
+
+def allowed_types(values: list[str] | None) -> list[str]:
+    """Extensions and media types as compared: lower-case, without repeats."""
+    return list(dict.fromkeys(value.strip().lower() for value in values or ()))
+
+
 class NewFolder(Body):
     name: Name
     folder_id: FolderRef = None
@@ -148,13 +220,19 @@ class NewLink(Body):
         list[AudienceGroup] | None, Meta(description="Release the link only to members of these groups; implies login.")
     ] = None
 
+    ask_sender: AskSender = "off"
+    max_upload_bytes: MaxUploadBytes = None
+    allowed_types: AllowedTypes = None
+
     refusals = {
         "valid_until": _VALID_UNTIL_REFUSAL,
         "recipients": ("invalid_email", "recipients must list email addresses."),
         "groups": ("invalid_group", "groups must list group names."),
+        **_UPLOAD_LIMIT_REFUSALS,
     }
 
     def __post_init__(self) -> None:
+        self.allowed_types = allowed_types(self.allowed_types)
         self.recipients = list(dict.fromkeys(email(v) for v in self.recipients or ()))
         self.groups = list(dict.fromkeys(group_name(v) for v in self.groups or ()))
         if len(self.recipients) + len(self.groups) > MAX_AUDIENCE:
@@ -174,14 +252,19 @@ class LinkChange(Body):
     valid_until: ValidUntil | UnsetType = UNSET
     allow_upload: AllowUpload | UnsetType = UNSET
     require_login: RequireLogin | UnsetType = UNSET
+    ask_sender: AskSender | UnsetType = UNSET
+    max_upload_bytes: MaxUploadBytes | UnsetType = UNSET
+    allowed_types: AllowedTypes | UnsetType = UNSET
 
-    refusals = {"valid_until": _VALID_UNTIL_REFUSAL}
+    refusals = {"valid_until": _VALID_UNTIL_REFUSAL, **_UPLOAD_LIMIT_REFUSALS}
 
     def __post_init__(self) -> None:
         if not self.fields:
-            raise BadRequest("Name at least one of valid_until, allow_upload, require_login.", "missing_field")
+            raise BadRequest(f"Name at least one of {', '.join(self.__struct_fields__)}.", "missing_field")
         if self.valid_until is not UNSET:
             valid_until(self.valid_until)
+        if self.allowed_types is not UNSET:
+            self.allowed_types = allowed_types(self.allowed_types)
 
     @property
     def fields(self) -> dict[str, Any]:
@@ -244,7 +327,7 @@ class Decision(Body):
 
 
 B = TypeVar("B", bound=Body)
-BODIES = (NewFile, NewFolder, NewName, NewLink, LinkChange, Usernames, NewGroup, PersonRef)
+BODIES = (NewFile, NewUpload, NewFolder, NewName, NewLink, LinkChange, Usernames, NewGroup, PersonRef)
 BODIES += (NewInvitation, NewJoinLink, Decision)
 
 
@@ -324,6 +407,9 @@ def of(record: object, shape: type[R]) -> R:
     return msgspec.convert(record, shape, from_attributes=True)
 
 
+ScanState = Literal["pending", "clean", "infected"]
+
+
 class File(Resource):
     """A file or a folder."""
 
@@ -336,6 +422,13 @@ class File(Resource):
     status: Annotated[
         Literal["uploading", "ready", "deleting"],
         Meta(description="`uploading` until the server saw the bytes in S3; only `ready` files are shared."),
+    ]
+    state: Annotated[
+        ScanState | None,
+        Meta(
+            description="The malware scan of its newest version: links serve only a clean one and keep serving "
+            "the last clean version meanwhile. Null for folders and files from before scanning."
+        ),
     ]
     created_at: _moment("When the file was announced.")
     updated_at: _moment("When the file last changed.")
@@ -355,6 +448,9 @@ class Link(Resource):
     require_login: bool
     recipients: list[str]
     groups: list[str]
+    ask_sender: AskSender
+    max_upload_bytes: MaxUploadBytes
+    allowed_types: Annotated[list[str], Meta(description="What a recipient may send; empty: anything.")]
     downloads: Count
     created_at: _moment("When the link was made.")
     updated_at: _moment("When the link last changed.")
@@ -389,6 +485,20 @@ class Version(Resource):
     ]
     ip: Annotated[str | None, Meta(description="The address the upload came from.")]
     current: Annotated[bool, Meta(description="Whether the file and its links serve this version.")]
+    state: Annotated[
+        ScanState | None,
+        Meta(description="The malware scan: only a clean version is ever served. Null: from before scanning."),
+    ]
+    finding: Annotated[str | None, Meta(description="What the scan found, or why it could not finish.")]
+    scanned_at: _moment("When the scan answered.") | None
+    sender_name: Annotated[str | None, Meta(description="Who sent it, as they said (the link asked).")]
+    sender_email: Annotated[str | None, Meta(description="Their email, as they said, or as they signed in.")]
+    sender_verified: Annotated[
+        bool, Meta(description="True when the sender was signed in; false: name and email are self-declared.")
+    ]
+    waiting_seconds: (
+        Annotated[int, Meta(ge=0, description="While pending: how long it has waited for its scan, in seconds.")] | None
+    )
     download_url: Url
 
 
@@ -403,6 +513,10 @@ class Upload(Resource):
     version_id: Annotated[str | None, Meta(description="The version it became, once completed.")]
     created_at: _moment("When the upload started.")
     updated_at: _moment("When it last changed.")
+    state: Annotated[
+        ScanState | None,
+        Meta(description="Once completed, the malware scan of its version: accepted once clean. Null before."),
+    ] = None
 
 
 class FolderZip(Resource):

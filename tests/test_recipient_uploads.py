@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 import time_machine
-from conftest import MiB, shared_file, upload
+from conftest import MiB, scanned, shared_file, upload
 
 from chalicelib import tokens
 from chalicelib.config import settings_from
@@ -34,6 +34,7 @@ def _send_back(api, link, data: bytes, name: str = "reply.txt") -> dict[str, Any
     upload(started.data["upload"], data)
     done = _complete(api, link, started.data["upload"]["upload_id"])
     assert done.status_code == 200, done.body
+    scanned()
     return done.data["upload"]
 
 
@@ -80,6 +81,7 @@ def test_small_upload_by_presigned_post_becomes_the_version_the_link_serves(memb
     done = _complete(anonymous, link, plan["upload_id"])
 
     assert done.status_code == 200
+    scanned()
     assert done.data["upload"]["status"] == "completed"
     assert _download(anonymous, link) == reply
     described = member.call("GET", f"/api/files/{file['file_id']}").data["file"]
@@ -163,6 +165,7 @@ def test_a_64_mib_upload_goes_in_parallel_parts_and_comes_back_whole(member, ano
     _put_parts_in_parallel(plan["parts"], plan["part_size"], data)
     done = _complete(anonymous, link, plan["upload_id"])
 
+    scanned()
     assert done.status_code == 200, done.body
     assert hashlib.sha256(_download(anonymous, link)).digest() == hashlib.sha256(data).digest()
     assert _versions(member, file["file_id"])[0]["size"] == 64 * MiB
@@ -186,6 +189,7 @@ def test_an_interrupted_upload_resumes_from_the_parts_already_in_s3(member, anon
     assert [p["part_number"] for p in fresh["parts"]] == [3, 4]
     _put_parts_in_parallel(fresh["parts"], fresh["part_size"], data)
     assert _complete(anonymous, link, plan["upload_id"]).status_code == 200
+    scanned()
     assert _download(anonymous, link) == data
 
 
@@ -220,6 +224,7 @@ def test_two_concurrent_uploads_give_two_versions_and_nothing_is_overwritten(mem
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(send, replies))
+    scanned()
 
     listed = _versions(member, file["file_id"])
     assert len(listed) == 3
@@ -437,6 +442,7 @@ def test_a_recipient_cannot_rename_the_file_or_change_its_type(member, anonymous
     )
     upload(started.data["upload"], b"MZ not a contract")
     assert _complete(anonymous, link, started.data["upload"]["upload_id"]).status_code == 200
+    scanned()
 
     described = member.call("GET", f"/api/files/{file['file_id']}").data["file"]
     assert (described["name"], described["content_type"]) == ("contract.pdf", "text/plain")
