@@ -642,7 +642,7 @@ from chalicelib.models import LinkRecord, LinkTarget
 assert pages.TEMPLATES.resolve().is_relative_to(__import__("pathlib").Path(".").resolve()), pages.TEMPLATES
 now = datetime.now(timezone.utc)
 target = LinkTarget(name="Plan <v2>.pdf", size=2048, content_type="application/pdf", updated_at=now,
-                    s3_key="files/x", version_id=None)
+                    s3_key="files/x", version_id="v1")
 link = LinkRecord("id", file_id="x", owner="o", created_at=now, updated_at=now, target=target)
 print(pages.landing(link, "TOKEN", "https://example.test/prod", None))
 print(pages.static_file("handover.css")[1])
