@@ -326,18 +326,20 @@ def presigned_download(
 ) -> str:
     """A short-lived GET of one version that makes the browser save it under its real name, inert if need be.
 
-    `inline` lets the browser show it instead (previews); the type is still the safe one. Always
-    of a named version: a file's newest object may be one still being scanned (scans.py), so a
-    file with no clean version yet has none to give.
+    `inline` lets the browser show it instead (previews); the type is still the safe one. A file's
+    is always of a named version: its newest object may be one still being scanned (scans.py), so
+    a file with no clean version yet has none to give.
     """
-    servable(version_id)
+    if key.startswith(FILES):
+        servable(version_id)
     params = {
         "Bucket": _bucket(),
         "Key": key,
         "ResponseContentDisposition": content_disposition(name, "inline" if inline else "attachment"),
         "ResponseContentType": served_type(content_type),
     }
-    params["VersionId"] = version_id
+    if version_id:
+        params["VersionId"] = version_id
     return s3().generate_presigned_url("get_object", Params=params, ExpiresIn=seconds)
 
 
