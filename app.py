@@ -33,6 +33,7 @@ people = on_first_use("people")
 preferences = on_first_use("preferences")
 qr = on_first_use("qr")
 recipients = on_first_use("recipients")
+scans = on_first_use("scans")
 shapes = on_first_use("shapes")
 uploads = on_first_use("uploads")
 urls = on_first_use("urls")
@@ -599,6 +600,13 @@ def renew_recipient_upload(token: str, upload_id: str) -> Response:
     return web.json_response({"upload": uploads.renew(inbox, upload_id, call.actor)})
 
 
+@app.route("/s/{token}/uploads/{upload_id}", methods=["GET"])
+def recipient_upload(token: str, upload_id: str) -> Response:
+    call = _call()
+    inbox = uploads.through_link(token, call.person, call.actor)
+    return web.json_response({"upload": uploads.status(inbox, upload_id)})
+
+
 @app.route("/s/{token}/uploads/{upload_id}/complete", methods=["POST"])
 def complete_upload(token: str, upload_id: str) -> Response:
     call = _call()
@@ -618,6 +626,13 @@ def renew_folder_upload(folder_id: str, upload_id: str) -> Response:
     call = _call()
     inbox = collaborators.inbox(call.person, folder_id)
     return web.json_response({"upload": uploads.renew(inbox, upload_id, call.actor)})
+
+
+@app.route("/portal/folders/{folder_id}/uploads/{upload_id}", methods=["GET"])
+def folder_upload(folder_id: str, upload_id: str) -> Response:
+    call = _call()
+    inbox = collaborators.inbox(call.person, folder_id)
+    return web.json_response({"upload": uploads.status(inbox, upload_id)})
 
 
 @app.route("/portal/folders/{folder_id}/uploads/{upload_id}/complete", methods=["POST"])
@@ -651,3 +666,18 @@ def daily_mail(event) -> None:  # noqa: ANN001 - chalice's CloudWatchEvent
 @app.route("/favicon.ico", methods=["GET"])
 def favicon() -> Response:
     return web.static_response("favicon.svg")  # for clients that ask before reading the page's <link rel=icon>
+
+
+# --- Malware scan results: GuardDuty's EventBridge events (the dev stack's stand-in sends the same) ---
+
+
+@app.on_cw_event({"source": ["aws.guardduty"], "detail-type": ["GuardDuty Malware Protection Object Scan Result"]})
+def scan_result(event) -> None:
+    scans.record_event(event.to_dict())
+
+
+if get_settings().stage == "local":
+    # GuardDuty's stand-in: never part of a deployed app (see devstack/scanner.py).
+    from devstack import scanner
+
+    scanner.start(scan_result)

@@ -48,6 +48,9 @@ _EVENT_TITLES = {
     "upload_started": "Upload started",
     "upload_completed": "New version received",
     "upload_refused": "Upload refused",
+    "scan_clean": "Checked: no malware found",
+    "scan_infected": "Malware found: never served",
+    "scan_failed": "Malware scan could not finish",
     "audience_removed": "Removed from a link",
     "audience_renamed": "Group renamed on a link",
     "invitation_created": "Invitation made",
@@ -237,6 +240,10 @@ def _event_detail(kind: str, detail: dict) -> str:
         parts += [f"“{detail['label']}”" if detail.get("label") else "", _limit_words(detail.get("download_limit"))]
         parts.append("password" if detail.get("password") == "set" else "")
         return " · ".join(part for part in parts if part)
+    if kind in ("upload_started", "upload_completed") and (detail.get("sender_name") or detail.get("sender_email")):
+        return sender_label(detail.get("sender_name"), detail.get("sender_email"), bool(detail.get("sender_verified")))
+    if kind in ("scan_infected", "scan_failed"):
+        return str(detail.get("finding", ""))
     if detail.get("link_label"):
         return f"“{detail['link_label']}”" + (f" · {detail['file']}" if detail.get("file") else "")
     if kind == "file_uploaded" and detail.get("size"):
@@ -271,6 +278,12 @@ def _moment(value: object) -> datetime | None:
         return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value and value != "never" else None
     except ValueError:
         return None
+
+
+def sender_label(name: str | None, email: str | None, verified: bool) -> str:
+    """Who sent a version, as they said or as they signed in: `from Jane Doe <jane@example.com> (self-declared)`."""
+    who = " ".join(part for part in (name, f"<{email}>" if email else None) if part)
+    return f"from {who}" + ("" if verified else " (self-declared)")
 
 
 _BROWSERS = (

@@ -6,12 +6,11 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib import audit, clock, links, paging, shapes, storage, versions
+from chalicelib import audit, clock, links, paging, scans, shapes, storage, versions
 from chalicelib.audit import Actor
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.models import FileRecord, VersionRecord, condition_failed, get_or_none, transaction
@@ -89,11 +88,11 @@ def requested_file(folder_id: str, owner: str, new: NewFile) -> FileRecord:
     return _new_item(owner, folder_id, new.name, size=new.size, content_type=new.content_type, status=UPLOADING)
 
 
-def mark_ready(file_id: str, version_id: str, at: datetime) -> None:
-    """A requested file whose bytes were checked: now it is listed and can be downloaded."""
-    ready = [FileRecord.status.set(READY), FileRecord.version_id.set(version_id), FileRecord.updated_at.set(at)]
+def mark_ready(version: VersionRecord) -> None:
+    """A requested file whose bytes were checked: now it is listed, and served once its scan is clean."""
+    ready = [FileRecord.status.set(READY), FileRecord.updated_at.set(version.uploaded_at), *versions.arrival(version)]
     try:
-        FileRecord(file_id).update(actions=ready, condition=FileRecord.status == UPLOADING)
+        FileRecord(version.file_id).update(actions=ready, condition=FileRecord.status == UPLOADING)
     except UpdateError as error:
         if not condition_failed(error):
             raise  # otherwise it is ready already: a repeated complete changes nothing
@@ -145,16 +144,19 @@ def complete_file(owner: str, file_id: str, actor: Actor) -> FileRecord:
                 raise Conflict("The upload expired; ask for a new upload plan.", "upload_expired") from None
     stored = storage.arrived(record.s3_key, record.size)
     version_id = stored.version_id or ""
-    version = versions.new_version(file_id, version_id, record.name, record.size, record.content_type, actor)
+    sender = versions.signed_in_sender(actor)
+    version = versions.new_version(
+        file_id, version_id, record.name, record.size, record.content_type, actor, sender=sender
+    )
     try:
         with transaction() as write:
             write.update(
                 record,
                 actions=[
                     FileRecord.status.set(READY),
-                    FileRecord.version_id.set(version_id),
                     FileRecord.upload_id.remove(),
                     FileRecord.updated_at.set(version.uploaded_at),
+                    *versions.arrival(version),
                 ],
                 condition=FileRecord.status == UPLOADING,
             )
@@ -167,8 +169,9 @@ def complete_file(owner: str, file_id: str, actor: Actor) -> FileRecord:
         if current.status == READY:  # another request completed it meanwhile
             return current
         raise Conflict("The file changed while it was completed; try again.", "file_changed") from None
-    record.status, record.version_id, record.upload_id, record.updated_at = READY, version_id, None, version.uploaded_at
-    return record
+    # Served only once its scan says clean (scans.py); the scan may have answered already.
+    scans.settle_from_tag(version, record.s3_key)
+    return owned_file(owner, file_id)
 
 
 def list_files(

@@ -28,6 +28,7 @@ def folder_file_url(link: LinkRecord, file_id: str, visitor: links.Visiting) -> 
     links.check_access(link, visitor)
     item = _below(_shared_folder(link), file_id, "file")
     seconds = links.presign_seconds(link)
+    storage.servable(item.version_id)  # before counting: nothing clean yet is no download
     links.record_download(link, visitor.actor, file=item.name)
     return storage.presigned_download(item.s3_key, item.version_id, item.name, item.content_type, seconds)
 

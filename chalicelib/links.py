@@ -133,6 +133,9 @@ def create_link(file: FileRecord, options: NewLink, actor: Actor) -> LinkRecord:
         password_hash=link_passwords.hash_password(options.password) if options.password else None,
         download_limit=options.download_limit,
         shared_by=_sharer(actor),
+        ask_sender=options.ask_sender,
+        max_upload_bytes=options.max_upload_bytes,
+        allowed_types=list(options.allowed_types or ()),
         target=_target(file),
     )
     link.expires_at = _tidy_after(link)
@@ -185,6 +188,9 @@ def _options(link: LinkRecord) -> dict[str, Any]:
         "require_login": link.require_login,
         "recipients": list(link.recipients),
         "groups": list(link.groups),
+        "ask_sender": link.ask_sender,
+        "max_upload_bytes": int(link.max_upload_bytes) if link.max_upload_bytes else "any",
+        "allowed_types": list(link.allowed_types or ()),
     }
     if link.label:
         options["label"] = link.label
@@ -518,6 +524,7 @@ def download_url(link: LinkRecord, visitor: Visiting) -> str:
     if target.kind == "folder":
         raise NotFound("This link shares a folder: download its files one by one.", "link_is_folder")
     seconds = presign_seconds(link)
+    storage.servable(target.version_id)  # before counting: nothing clean yet is no download
     record_download(link, visitor.actor)
     return storage.presigned_download(target.s3_key, target.version_id, target.name, target.content_type, seconds)
 
@@ -585,6 +592,9 @@ def describe(link: LinkRecord, site_url: str) -> shapes.Link:
         message=link.message,
         has_password=link.password_hash is not None,
         download_limit=int(link.download_limit) if link.download_limit is not None else None,
+        ask_sender=link.ask_sender or "off",
+        max_upload_bytes=int(link.max_upload_bytes) if link.max_upload_bytes else None,
+        allowed_types=list(link.allowed_types or ()),
         downloads=int(link.downloads or 0),
         notify=link.notify is not False,
         notify_uploads=link.notify_uploads is not False,

@@ -74,6 +74,11 @@ class FileRecord(Model):
     status = UnicodeAttribute()  # "uploading" until the server saw the bytes, then "ready"
     s3_key = UnicodeAttribute(null=True)  # None for folders
     version_id = UnicodeAttribute(null=True)  # S3 version the file serves (the newest)
+    version_at = UTCDateTimeAttribute(null=True)  # when that version arrived: an older one never replaces it
+    # The malware scan of the newest version to arrive (scans.py): pending, clean or infected.
+    # Until its scan says clean, `version_id` stays on the last clean version (None: none yet).
+    state = UnicodeAttribute(null=True)  # None: before scanning existed, or a folder
+    arrived_at = UTCDateTimeAttribute(null=True)  # when that newest version arrived
     upload_id = UnicodeAttribute(null=True)  # open multipart upload, if any
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
@@ -143,6 +148,11 @@ class LinkRecord(Model):
     message = UnicodeAttribute(null=True)  # shown to recipients
     password_hash = UnicodeAttribute(null=True)  # scrypt, salted (passwords.py); never the password
     shared_by = UnicodeAttribute(null=True)  # the member who made it, as recipients see them
+
+    # For links with upload: ask who sends (off, optional, required), and what may be sent.
+    ask_sender = UnicodeAttribute(default="off")
+    max_upload_bytes = NumberAttribute(null=True)
+    allowed_types = ListAttribute(of=UnicodeAttribute, default=list)  # ".pdf", "application/pdf", "image/*"
     target = LinkTarget()
     # TTL only tidies the table, days after the link stopped working; expiry and
     # revocation are checked in code on every request because TTL deletion lags.
@@ -193,7 +203,7 @@ class EventRecord(Model):
 class VersionRecord(Model):
     """One checked version of a file's bytes: its S3 version, and who uploaded it.
 
-    Written only after the server saw the bytes in S3; the file serves its newest one.
+    Written only after the server saw the bytes in S3; the file serves its newest clean one.
     """
 
     class Meta(_Meta):
@@ -202,11 +212,19 @@ class VersionRecord(Model):
     file_id = UnicodeAttribute(hash_key=True)
     version_key = UnicodeAttribute(range_key=True)  # "<ISO time>#<random>": time order, unique
     version_id = UnicodeAttribute()  # the S3 version of the file's key
-    name = UnicodeAttribute()
+    name = UnicodeAttribute()  # the file's own name when the version arrived: links serve it under that
     size = NumberAttribute()
     content_type = UnicodeAttribute()
     uploaded_at = UTCDateTimeAttribute()
     uploaded_by = UnicodeAttribute()  # as EventRecord.actor
+    sent_as = UnicodeAttribute(null=True)  # the name a recipient sent it under, kept beside the file's
+    state = UnicodeAttribute(null=True)  # malware scan: pending, clean, infected; None: before scanning existed
+    finding = UnicodeAttribute(null=True)  # what the scan found, or why it could not finish
+    scanned_at = UTCDateTimeAttribute(null=True)
+    # Who sent it: what they typed when the link asked (self-declared), or who they were signed in as.
+    sender_name = UnicodeAttribute(null=True)
+    sender_email = UnicodeAttribute(null=True)
+    sender_verified = BooleanAttribute(default=False)
     link_id = UnicodeAttribute(null=True)  # the link it came through, if a recipient sent it
     ip = UnicodeAttribute(null=True)
     upload_id = UnicodeAttribute(null=True)  # the recipient's UploadRecord
@@ -233,6 +251,9 @@ class UploadRecord(Model):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version_id = UnicodeAttribute(null=True)  # the S3 version it became, once completed
+    sender_name = UnicodeAttribute(null=True)  # as VersionRecord
+    sender_email = UnicodeAttribute(null=True)
+    sender_verified = BooleanAttribute(default=False)
     # Checked in code too; by then the bucket's lifecycle rule has removed its bytes.
     expires_at = TTLAttribute()
 

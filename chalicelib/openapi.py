@@ -13,12 +13,16 @@ Json = dict[str, Any]
 _BODY_CODES = ("invalid_json", "missing_field", "unknown_field", "invalid_field")
 _VALID_UNTIL_CODES = ("invalid_valid_until", "valid_until_in_past", "valid_until_too_far", "valid_until_past_policy")
 _NEW_FILE_CODES = _BODY_CODES + ("invalid_name", "invalid_size", "file_too_large", "invalid_content_type")
+# A link's own limits and its question of who sends (uploads.py), and the sender's answers (shapes.NewUpload).
+_NEW_UPLOAD_CODES = _NEW_FILE_CODES + ("invalid_email", "upload_too_large", "type_not_allowed", "sender_required")
+_UPLOAD_LIMIT_CODES = ("invalid_ask_sender", "invalid_max_upload_bytes", "invalid_allowed_types")
 _AUDIENCE_CODES = ("invalid_email", "invalid_group", "unknown_group", "too_many_recipients")
 _LINK_FIELD_CODES = ("invalid_label", "invalid_message", "invalid_password", "invalid_download_limit")
 _LINK_FIELD_CODES += ("download_limit_for_folder",)
 _NEW_LINK_CODES = ("invalid_json", "unknown_field", "invalid_field") + _VALID_UNTIL_CODES + _AUDIENCE_CODES
-_NEW_LINK_CODES += _LINK_FIELD_CODES
+_NEW_LINK_CODES += _LINK_FIELD_CODES + _UPLOAD_LIMIT_CODES
 _LINK_CHANGE_CODES = _BODY_CODES + _VALID_UNTIL_CODES + _AUDIENCE_CODES + _LINK_FIELD_CODES
+_LINK_CHANGE_CODES += _UPLOAD_LIMIT_CODES
 _PAGING_CODES = ("invalid_limit", "invalid_cursor")
 _PEOPLE_QUERY_CODES = ("invalid_sort", "invalid_order", "invalid_time_range", "invalid_search") + _PAGING_CODES
 _ADMIN_CODES = ("not_a_member", "not_an_admin", "csrf_failed")
@@ -51,7 +55,7 @@ _ERRORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "The request body or query string is not acceptable; nothing was stored.",
         tuple(
             dict.fromkeys(
-                _NEW_FILE_CODES
+                _NEW_UPLOAD_CODES
                 + _LINK_CHANGE_CODES
                 + _AUDIENCE_CODES
                 + _PEOPLE_QUERY_CODES
@@ -85,7 +89,8 @@ _ERRORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "The file, link or upload is not in a state that allows this.",
         ("file_not_ready", "file_changed", "file_already_complete", "upload_incomplete", "upload_missing")
         + ("size_mismatch", "upload_expired", "file_deleting", "link_revoked", "group_exists", "request_answered")
-        + ("upload_already_complete", "upload_completing", "folder_empty", "folder_too_large", "zip_not_ready"),
+        + ("upload_already_complete", "upload_completing", "folder_empty", "folder_too_large", "zip_not_ready")
+        + ("scan_pending", "version_infected"),
     ),
     "Gone": (
         "410",
@@ -343,7 +348,10 @@ def _paths() -> Json:
                     }
                 },
                 parameters=(_FILE_ID, _VERSION_ID),
-                errors={"NotFound": ("file_not_found", "version_not_found")},
+                errors={
+                    "NotFound": ("file_not_found", "version_not_found"),
+                    "Conflict": ("scan_pending", "version_infected"),
+                },
             ),
         },
         "/api/files/{file_id}/links": {
@@ -711,6 +719,7 @@ def _paths() -> Json:
                     **_PAGE_REFUSALS,
                     "Forbidden": ("not_allowed", "password_required", "csrf_failed"),
                     "NotFound": ("link_not_found", "link_is_folder"),
+                    "Conflict": ("scan_pending",),
                 },
                 recipient=True,
                 page=True,
@@ -726,6 +735,7 @@ def _paths() -> Json:
                     **_PAGE_REFUSALS,
                     "Forbidden": ("not_allowed", "password_required"),
                     "NotFound": ("link_not_found", "not_a_folder_link", "file_not_found"),
+                    "Conflict": ("scan_pending",),
                 },
                 recipient=True,
                 page=True,
@@ -776,8 +786,8 @@ def _paths() -> Json:
                     )
                 },
                 parameters=(_TOKEN,),
-                body="NewFile",
-                errors={"BadRequest": _NEW_FILE_CODES, **_LINK_UPLOAD_REFUSALS},
+                body="NewUpload",
+                errors={"BadRequest": _NEW_UPLOAD_CODES, **_LINK_UPLOAD_REFUSALS},
                 recipient=True,
             ),
         },
@@ -792,6 +802,16 @@ def _paths() -> Json:
                     "NotFound": ("link_not_found", "upload_not_found"),
                     "Conflict": _UPLOAD_STATE_CODES,
                 },
+                recipient=True,
+            ),
+        },
+        "/s/{token}/uploads/{upload_id}": {
+            "get": _operation(
+                "recipient_upload",
+                "Recipients: an upload's progress, and once completed whether its malware scan accepted it",
+                {"200": _ok("The upload; `state` is its version's scan (clean: accepted).", upload=_ref("Upload"))},
+                parameters=(_TOKEN, _UPLOAD_ID),
+                errors={**_LINK_UPLOAD_REFUSALS, "NotFound": ("link_not_found", "upload_not_found")},
                 recipient=True,
             ),
         },
@@ -819,8 +839,8 @@ def _paths() -> Json:
                     )
                 },
                 parameters=(_SHARED_FOLDER,),
-                body="NewFile",
-                errors={"BadRequest": _NEW_FILE_CODES, **_FOLDER_UPLOAD_REFUSALS},
+                body="NewUpload",
+                errors={"BadRequest": _NEW_UPLOAD_CODES, **_FOLDER_UPLOAD_REFUSALS},
                 recipient=True,
             ),
         },
@@ -835,6 +855,16 @@ def _paths() -> Json:
                     "NotFound": ("folder_not_found", "upload_not_found"),
                     "Conflict": _UPLOAD_STATE_CODES,
                 },
+                recipient=True,
+            ),
+        },
+        "/portal/folders/{folder_id}/uploads/{upload_id}": {
+            "get": _operation(
+                "folder_upload",
+                "Collaborators: an upload's progress, and once completed whether its malware scan accepted it",
+                {"200": _ok("The upload; `state` is its version's scan (clean: accepted).", upload=_ref("Upload"))},
+                parameters=(_SHARED_FOLDER, _UPLOAD_ID),
+                errors={**_FOLDER_UPLOAD_REFUSALS, "NotFound": ("folder_not_found", "upload_not_found")},
                 recipient=True,
             ),
         },
@@ -861,6 +891,7 @@ def _paths() -> Json:
                 errors={
                     "Unauthorized": ("missing_token", "invalid_token"),
                     "NotFound": ("folder_not_found", "file_not_found"),
+                    "Conflict": ("scan_pending",),
                 },
                 recipient=True,
                 page=True,

@@ -50,6 +50,16 @@ def readable(moment: datetime | None) -> str:
     return moment.strftime("%d %b %Y, %H:%M UTC") if moment else ""
 
 
+def duration(seconds: int | None) -> str:
+    """A wait in words: `less than a minute`, `20 minutes`, `3 hours`, `2 days`."""
+    seconds = seconds or 0
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return "less than a minute"
+
+
 @lru_cache(maxsize=2)
 def _environment(*also_from: Path) -> Environment:
     """A Jinja environment, made (and Jinja imported) with the first page a container renders."""
@@ -66,6 +76,7 @@ def _environment(*also_from: Path) -> Environment:
         filesize=filesize,
         readable=readable,
         iso=clock.iso,
+        duration=duration,
         who=words.who,
         role_words=words.role,
         status_words=words.status,

@@ -40,7 +40,7 @@ def preview_of(link: LinkRecord) -> Preview | None:
     """A file link's preview, presigned for no longer than a download, or None."""
     target = link.target
     kind = kind_of(target.content_type, int(target.size)) if target.kind == "file" else None
-    if kind is None:
+    if kind is None or not target.version_id:  # nothing clean to show yet (scans.py)
         return None
     media = target.content_type.split(";", 1)[0].strip().lower()
     shown_as = {"image": media, "pdf": "application/pdf", "text": "text/plain; charset=utf-8"}[kind]

@@ -107,6 +107,78 @@ class NewFile(Body):
         self.folder_id = self.folder_id or None
 
 
+SENDER_NAME_LENGTH = 100
+
+
+class NewUpload(NewFile):
+    """A version (or, into a folder, a file) sent through a link or a shared folder, and who sends it."""
+
+    sender_name: (
+        Annotated[str, Meta(max_length=SENDER_NAME_LENGTH, description="Who sends it (the link's ask_sender asks).")]
+        | None
+    ) = None
+    sender_email: Annotated[Email | None, Meta(description="Their email, as they give it; not verified.")] = None
+
+    limits = {
+        **NewFile.limits,
+        "sender_name": ("invalid_name", f"sender_name must be at most {SENDER_NAME_LENGTH} characters."),
+    }
+    refusals = {**NewFile.refusals, "sender_email": ("invalid_email", "sender_email must be an email address.")}
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.sender_name is not None:
+            self.sender_name = (
+                names.clean(self.sender_name, "sender_name", SENDER_NAME_LENGTH) if self.sender_name.strip() else None
+            )
+        if self.sender_email is not None:
+            self.sender_email = email(self.sender_email) if self.sender_email.strip() else None
+
+
+AskSender = Annotated[
+    Literal["off", "optional", "required"],
+    Meta(description="Whether a link with upload asks the sender for a name and email: off, optional or required."),
+]
+MaxUploadBytes = (
+    Annotated[int, Meta(ge=1, description="The largest file a recipient may send through the link, in bytes.")] | None
+)
+_AllowedType = Annotated[
+    str,
+    Meta(
+        min_length=2,
+        max_length=100,
+        pattern=_whole(r"\.[A-Za-z0-9]+|" + _MEDIA_TYPE + r"|[A-Za-z0-9][A-Za-z0-9_.+-]*/\*"),
+    ),
+]
+AllowedTypes = (
+    Annotated[
+        list[_AllowedType],
+        Meta(
+            max_length=50,
+            description="What a recipient may send through the link: extensions (.pdf) or media types "
+            "(application/pdf, image/*); empty: anything.",
+        ),
+    ]
+    | None
+)
+_UPLOAD_LIMIT_REFUSALS = {
+    "ask_sender": ("invalid_ask_sender", "ask_sender must be off, optional or required."),
+    "max_upload_bytes": (
+        "invalid_max_upload_bytes",
+        "max_upload_bytes must be a whole number of bytes, at least 1, or null.",
+    ),
+    "allowed_types": (
+        "invalid_allowed_types",
+        "allowed_types must list extensions such as .pdf or media types such as image/*.",
+    ),
+}
+
+
+def allowed_types(values: list[str] | None) -> list[str]:
+    """Extensions and media types as compared: lower-case, without repeats."""
+    return list(dict.fromkeys(value.strip().lower() for value in values or ()))
+
+
 class NewFolder(Body):
     name: Name
     folder_id: FolderRef = None
@@ -212,10 +284,15 @@ class NewLink(Body):
     notify_uploads: NotifyUploads = True
     download_digest: DownloadDigest = False
 
-    refusals = _LINK_REFUSALS
+    ask_sender: AskSender = "off"
+    max_upload_bytes: MaxUploadBytes = None
+    allowed_types: AllowedTypes = None
+
+    refusals = {**_LINK_REFUSALS, **_UPLOAD_LIMIT_REFUSALS}
 
     def __post_init__(self) -> None:
         _check_link_fields(self)
+        self.allowed_types = allowed_types(self.allowed_types)
         self.recipients = self.recipients or []
         self.groups = self.groups or []
         self.require_login = self.require_login or bool(self.recipients or self.groups)
@@ -242,8 +319,11 @@ class LinkChange(Body):
     download_limit: DownloadLimit | None | UnsetType = UNSET
     notify_uploads: NotifyUploads | UnsetType = UNSET
     download_digest: DownloadDigest | UnsetType = UNSET
+    ask_sender: AskSender | UnsetType = UNSET
+    max_upload_bytes: MaxUploadBytes | UnsetType = UNSET
+    allowed_types: AllowedTypes | UnsetType = UNSET
 
-    refusals = _LINK_REFUSALS
+    refusals = {**_LINK_REFUSALS, **_UPLOAD_LIMIT_REFUSALS}
 
     def __post_init__(self) -> None:
         if not self.fields:
@@ -254,6 +334,8 @@ class LinkChange(Body):
                 setattr(self, audience, [])
         if self.valid_until is not UNSET:
             valid_until(self.valid_until)
+        if self.allowed_types is not UNSET:
+            self.allowed_types = allowed_types(self.allowed_types)
 
     @property
     def fields(self) -> dict[str, Any]:
@@ -424,7 +506,7 @@ class ProfileChange(Body):
 
 
 B = TypeVar("B", bound=Body)
-BODIES = (NewFile, NewFolder, NewName, NewLink, LinkChange, Usernames, NewGroup, PersonRef)
+BODIES = (NewFile, NewUpload, NewFolder, NewName, NewLink, LinkChange, Usernames, NewGroup, PersonRef)
 BODIES += (NewInvitation, NewJoinLink, Decision, PreferencesChange, AccessAnswer, LinkPolicyChange)
 
 
@@ -504,6 +586,9 @@ def of(record: object, shape: type[R]) -> R:
     return msgspec.convert(record, shape, from_attributes=True)
 
 
+ScanState = Literal["pending", "clean", "infected"]
+
+
 class File(Resource):
     """A file or a folder."""
 
@@ -516,6 +601,13 @@ class File(Resource):
     status: Annotated[
         Literal["uploading", "ready", "deleting"],
         Meta(description="`uploading` until the server saw the bytes in S3; only `ready` files are shared."),
+    ]
+    state: Annotated[
+        ScanState | None,
+        Meta(
+            description="The malware scan of its newest version: links serve only a clean one and keep serving "
+            "the last clean version meanwhile. Null for folders and files from before scanning."
+        ),
     ]
     created_at: _moment("When the file was announced.")
     updated_at: _moment("When the file last changed.")
@@ -542,6 +634,9 @@ class Link(Resource):
     message: Annotated[str | None, Meta(description="Shown to recipients on the link's page.")]
     has_password: Annotated[bool, Meta(description="Whether recipients must type a password.")]
     download_limit: Annotated[int | None, Meta(description="Downloads allowed in all; null: no limit.")]
+    ask_sender: AskSender
+    max_upload_bytes: MaxUploadBytes
+    allowed_types: Annotated[list[str], Meta(description="What a recipient may send; empty: anything.")]
     downloads: Count
     notify: Notify
     notify_uploads: NotifyUploads
@@ -563,7 +658,10 @@ class Version(Resource):
     """One version of a file, kept by S3 versioning."""
 
     version_id: Annotated[str, Meta(description="The S3 version id.")]
-    name: Annotated[str, Meta(description="The name the file had with this version.")]
+    name: Annotated[str, Meta(description="The name the file had with this version; links serve it under it.")]
+    sent_as: Annotated[
+        str | None, Meta(description="The name a recipient sent it as (the file keeps its own); null for members.")
+    ]
     size: Annotated[int, Meta(ge=1, description="Bytes.")]
     content_type: str
     uploaded_at: _moment("When the server checked the bytes and recorded the version.")
@@ -579,6 +677,20 @@ class Version(Resource):
     ]
     ip: Annotated[str | None, Meta(description="The address the upload came from.")]
     current: Annotated[bool, Meta(description="Whether the file and its links serve this version.")]
+    state: Annotated[
+        ScanState | None,
+        Meta(description="The malware scan: only a clean version is ever served. Null: from before scanning."),
+    ]
+    finding: Annotated[str | None, Meta(description="What the scan found, or why it could not finish.")]
+    scanned_at: _moment("When the scan answered.") | None
+    sender_name: Annotated[str | None, Meta(description="Who sent it, as they said (the link asked).")]
+    sender_email: Annotated[str | None, Meta(description="Their email, as they said, or as they signed in.")]
+    sender_verified: Annotated[
+        bool, Meta(description="True when the sender was signed in; false: name and email are self-declared.")
+    ]
+    waiting_seconds: (
+        Annotated[int, Meta(ge=0, description="While pending: how long it has waited for its scan, in seconds.")] | None
+    )
     download_url: Url
 
 
@@ -593,6 +705,10 @@ class Upload(Resource):
     version_id: Annotated[str | None, Meta(description="The version it became, once completed.")]
     created_at: _moment("When the upload started.")
     updated_at: _moment("When it last changed.")
+    state: Annotated[
+        ScanState | None,
+        Meta(description="Once completed, the malware scan of its version: accepted once clean. Null before."),
+    ] = None
 
 
 class FolderZip(Resource):

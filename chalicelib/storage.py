@@ -238,6 +238,35 @@ def find_version(key: str, since: datetime, **metadata: str) -> StoredObject | N
     return None
 
 
+_GONE = ("404", "NoSuchKey", "NoSuchVersion", "NoSuchTagSet")
+
+
+def object_tags(key: str, version_id: str) -> dict[str, str]:
+    """The tags of one object version; none when there is no such version."""
+    try:
+        answer = s3().get_object_tagging(Bucket=_bucket(), Key=key, VersionId=version_id)
+    except ClientError as error:
+        if error.response["Error"]["Code"] in _GONE:
+            return {}
+        raise
+    return {tag["Key"]: tag["Value"] for tag in answer.get("TagSet", [])}
+
+
+def add_object_tag(key: str, version_id: str, name: str, value: str) -> None:
+    """Add one tag to an object version's tags, keeping the others; nothing when it is gone."""
+    tags = object_tags(key, version_id) | {name: value[:256]}
+    try:
+        s3().put_object_tagging(
+            Bucket=_bucket(),
+            Key=key,
+            VersionId=version_id,
+            Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in _GONE:
+            raise
+
+
 def delete_object(key: str) -> None:
     """Hide the object behind a delete marker; its versions stay in the versioned bucket."""
     s3().delete_object(Bucket=_bucket(), Key=key)
@@ -285,13 +314,24 @@ def served_type(content_type: str) -> str:
     return content_type
 
 
+def servable(version_id: str | None) -> str:
+    """The clean version to serve; a file whose first version is still being scanned has none."""
+    if not version_id:
+        raise Conflict("This file is being checked for malware. Try again in a few minutes.", "scan_pending")
+    return version_id
+
+
 def presigned_download(
     key: str, version_id: str | None, name: str, content_type: str, seconds: int, *, inline: bool = False
 ) -> str:
-    """A short-lived GET that makes the browser save the file under its real name, as inert bytes if need be.
+    """A short-lived GET of one version that makes the browser save it under its real name, inert if need be.
 
-    `inline` lets the browser show it instead (previews); the type is still the safe one.
+    `inline` lets the browser show it instead (previews); the type is still the safe one. A file's
+    is always of a named version: its newest object may be one still being scanned (scans.py), so
+    a file with no clean version yet has none to give.
     """
+    if key.startswith(FILES):
+        servable(version_id)
     params = {
         "Bucket": _bucket(),
         "Key": key,

@@ -18,23 +18,25 @@ lengths, and both answer version ids from CopyObject and CompleteMultipartUpload
 
 from __future__ import annotations
 
+import mimetypes
 import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import PurePosixPath
 from typing import Any
 
 import msgspec
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib import audit, clock, files, links, notices, shapes, storage, tokens, versions
+from chalicelib import audit, clock, files, links, notices, scans, shapes, storage, tokens, versions
 from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.directory import Person
-from chalicelib.errors import Conflict, Forbidden, Gone, HandoverError, NotFound
+from chalicelib.errors import BadRequest, Conflict, Forbidden, Gone, HandoverError, NotFound
 from chalicelib.models import LinkRecord, UploadRecord, VersionRecord, condition_failed, get_or_none, transaction
 
 STARTED = "started"
@@ -60,6 +62,9 @@ class Inbox:
     channel: str  # the link's id, or "folder:<id>" for collaborators
     link_id: str | None  # for the audit trail and versions: the link, if one was used
     seconds: int  # how long presigned URLs may live
+    ask_sender: str = "off"  # whether to ask who sends: off, optional, required
+    max_upload_bytes: int | None = None
+    allowed_types: tuple[str, ...] = ()  # ".pdf", "application/pdf", "image/*"; empty: anything
 
 
 def through_link(token: str, person: Person | None, actor: Actor, cookies: str | None = None) -> Inbox:
@@ -72,13 +77,18 @@ def through_link(token: str, person: Person | None, actor: Actor, cookies: str |
         channel=link.link_id,
         link_id=link.link_id,
         seconds=links.presign_seconds(link),
+        ask_sender=link.ask_sender or "off",
+        max_upload_bytes=int(link.max_upload_bytes) if link.max_upload_bytes else None,
+        allowed_types=tuple(link.allowed_types or ()),
     )
 
 
 def start(inbox: Inbox, raw_body: bytes | None, actor: Actor) -> shapes.UploadPlan:
     """Begin an upload: record it and hand out the presigned plan for its bytes."""
     with _refusals(inbox, actor):
-        new = shapes.decode(raw_body, shapes.NewFile)
+        new = shapes.decode(raw_body, shapes.NewUpload)
+        _within_limits(inbox, new)  # before any URL is issued
+        sender = _sender(inbox, new, actor)
         seconds = inbox.seconds
         upload_id = secrets.token_urlsafe(16)
         multipart = storage.needs_multipart(new.size)
@@ -104,8 +114,10 @@ def start(inbox: Inbox, raw_body: bytes | None, actor: Actor) -> shapes.UploadPl
             created_at=now,
             updated_at=now,
             expires_at=now + timedelta(days=get_settings().incomplete_upload_days),
+            **sender,
         )
         detail = {"upload_id": upload_id, "name": new.name, "size": new.size, "multipart": multipart}
+        detail |= {key: value for key, value in sender.items() if value is not None}
         with transaction() as write:
             write.save(upload, condition=UploadRecord.upload_id.does_not_exist())
             write.save(audit.event(inbox.file_id, "upload_started", actor, inbox.link_id, **detail))
@@ -120,7 +132,7 @@ def renew(inbox: Inbox, upload_id: str, actor: Actor) -> shapes.UploadPlan:
         return _plan(upload, inbox.seconds)
 
 
-def complete(inbox: Inbox, upload_id: str, actor: Actor) -> dict[str, Any]:
+def complete(inbox: Inbox, upload_id: str, actor: Actor) -> shapes.Upload:
     """Record the upload as the file's newest version, once S3 shows its bytes as announced.
 
     Never on the browser's word: the server checks the size (and, for multipart, that
@@ -129,7 +141,7 @@ def complete(inbox: Inbox, upload_id: str, actor: Actor) -> dict[str, Any]:
     with _refusals(inbox, actor, upload_id):
         upload = _upload_of(inbox, upload_id)
         if upload.status == COMPLETED:
-            return describe(upload)
+            return status(inbox, upload_id)
         taking_over = _claim(upload)
         file_key = storage.file_key(upload.file_id)
         try:
@@ -138,19 +150,23 @@ def complete(inbox: Inbox, upload_id: str, actor: Actor) -> dict[str, Any]:
         except HandoverError:
             _release(upload)
             raise
+        name, content_type = _identity(inbox, upload)
         version = versions.new_version(
             upload.file_id,
             stored.version_id or "",
-            upload.name,
+            name,
             upload.size,
-            upload.content_type,
+            content_type,
             Actor(upload.actor, upload.ip, upload.user_agent),
             link_id=inbox.link_id,
             upload_id=upload.upload_id,
+            sent_as=upload.name,
+            sender=_sender_of(upload),
         )
         detail = {"upload_id": upload.upload_id, "version_id": version.version_id, "size": upload.size}
         if inbox.into_folder:
             detail["new_file"] = True  # the History calls it a file received, not a new version
+        detail |= {key: value for key, value in _sender_of(upload).items() if value is not None}
         try:
             with transaction() as write:
                 write.update(
@@ -168,13 +184,25 @@ def complete(inbox: Inbox, upload_id: str, actor: Actor) -> dict[str, Any]:
             raise Conflict("Another request completed this upload meanwhile.", "upload_completing") from None
     upload.status, upload.version_id, upload.updated_at = COMPLETED, version.version_id, version.uploaded_at
     if inbox.into_folder:
-        files.mark_ready(upload.file_id, version.version_id, version.uploaded_at)
+        files.mark_ready(version)
     else:
-        versions.publish(version)
+        versions.arrived(version)
+    # Served only once its scan says clean (scans.py); the scan may have answered already.
+    scans.settle_from_tag(version, file_key)
     if upload.s3_upload_id is None:
         _tidy(upload.s3_key)
     notices.upload_received(upload.file_id, version.version_id, inbox.link_id, actor)
-    return describe(upload)
+    return msgspec.structs.replace(describe(upload), state=version.state)
+
+
+def status(inbox: Inbox, upload_id: str) -> shapes.Upload:
+    """An upload as its sender may see it: whether it is complete, and whether its scan accepted it."""
+    upload = _upload_of(inbox, upload_id)
+    answer = describe(upload)
+    if upload.version_id:
+        version = versions.version_by_id(upload.file_id, upload.version_id)
+        answer = msgspec.structs.replace(answer, state=version.state if version else None)
+    return answer
 
 
 def describe(upload: UploadRecord) -> shapes.Upload:
@@ -258,6 +286,66 @@ def _release(upload: UploadRecord) -> None:
     except UpdateError as error:
         if not condition_failed(error):
             raise
+
+
+def _within_limits(inbox: Inbox, new: shapes.NewUpload) -> None:
+    """The link's own limits on what it takes: refused before anything is stored or presigned."""
+    if inbox.max_upload_bytes and new.size > inbox.max_upload_bytes:
+        limit = f"{inbox.max_upload_bytes:,} bytes"
+        raise BadRequest(f"This link takes files of at most {limit}.", "upload_too_large")
+    if inbox.allowed_types and not allowed(new.name, new.content_type or "", inbox.allowed_types):
+        raise BadRequest(f"This link takes only {', '.join(inbox.allowed_types)}.", "type_not_allowed")
+
+
+def allowed(name: str, content_type: str, types: tuple[str, ...]) -> bool:
+    """Whether a file is one of `types`: its extension is listed, or its declared type is and its
+    extension does not say otherwise (a `.exe` declared as `application/pdf` is not a PDF)."""
+    extension = PurePosixPath(name).suffix.lower()
+    declared = content_type.split(";", 1)[0].strip().lower()
+    implied = (mimetypes.guess_type(name)[0] or "").lower()
+
+    def matches(entry: str, media: str) -> bool:
+        return media == entry or (entry.endswith("/*") and media.startswith(entry[:-1]))
+
+    for entry in types:
+        if entry.startswith("."):
+            if extension == entry:
+                return True
+        elif matches(entry, declared) and (not implied or matches(entry, implied)):
+            return True
+    return False
+
+
+def _sender(inbox: Inbox, new: shapes.NewUpload, actor: Actor) -> dict[str, Any]:
+    """Who sends it: who they are signed in as (verified), else what they typed when the link asks."""
+    known = versions.signed_in_sender(actor, new.sender_name)
+    if known:
+        return known
+    if inbox.ask_sender == "off":
+        return {"sender_name": None, "sender_email": None, "sender_verified": False}
+    if inbox.ask_sender == "required" and not (new.sender_name and new.sender_email):
+        raise BadRequest("Give your name and email address to send a file through this link.", "sender_required")
+    return {"sender_name": new.sender_name, "sender_email": new.sender_email, "sender_verified": False}
+
+
+def _sender_of(upload: UploadRecord) -> dict[str, Any]:
+    return {
+        "sender_name": upload.sender_name,
+        "sender_email": upload.sender_email,
+        "sender_verified": bool(upload.sender_verified),
+    }
+
+
+def _identity(inbox: Inbox, upload: UploadRecord) -> tuple[str, str]:
+    """The name and type a new version is served under: the file's own, never what a recipient sent.
+
+    Anyone holding an upload link could otherwise turn `contract.pdf` into `contract.exe`
+    for every other recipient. A file request names its new file after what was sent.
+    """
+    file = None if inbox.into_folder else files.get_item(upload.file_id)
+    if file is None:
+        return upload.name, upload.content_type
+    return file.name, file.content_type
 
 
 def _metadata(upload: UploadRecord) -> dict[str, str]:

@@ -19,6 +19,8 @@ def who(actor: str | None) -> str:
     """An audit actor (`member:<email>`, `email:<address>`, `anonymous`) as a person reads it."""
     if not actor or actor == "anonymous":
         return "Anyone (not signed in)"
+    if actor == "scanner:malware":
+        return "Malware scan"
     kind, _, name = actor.partition(":")
     return f"{name} (member)" if kind == "member" else name or actor
 

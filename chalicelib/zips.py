@@ -133,8 +133,8 @@ def _entries(shared: FileRecord) -> list[dict[str, Any]]:
         folder, path = pending.pop(0)
         taken: set[str] = set()
         for item in files.children(folder):
-            if item.status != files.READY:
-                continue
+            if item.status != files.READY or not (item.is_folder or item.version_id):
+                continue  # a file whose first version is still being scanned has nothing to give yet
             name = _unique(storage.download_name(item.name), taken)
             if item.is_folder:
                 entries.append({"path": f"{path}{name}/", "modified": clock.iso(item.updated_at)})

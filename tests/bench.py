@@ -352,6 +352,11 @@ def shared_link(client: Any, token: str) -> tuple[str, str]:
     uploaded.raise_for_status()
     file_id = created["file"]["file_id"]
     call("post", f"/api/files/{file_id}/complete")
+    # Served once scanned: the dev stack's stand-in scanner (started by the app here) scans it now.
+    from devstack import scanner
+
+    if scanner.running is not None:
+        scanner.running.scan_now()
     return file_id, call("post", f"/api/files/{file_id}/links", {})["link"]["token"]
 
 

@@ -47,6 +47,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
         models.bind(get_settings())
         yield local
     finally:
+        from devstack import scanner
+
+        if scanner.running is not None:
+            scanner.running.stop()
         local.stop()
 
 
@@ -213,13 +217,30 @@ def upload(plan: dict[str, Any], data: bytes) -> None:
         assert response.status_code == 200, response.text
 
 
+def scanned() -> None:
+    """Have the dev stack's stand-in scanner scan everything that arrived, as GuardDuty would a moment later."""
+    from devstack import scanner
+
+    assert scanner.running is not None, "the app starts the stand-in scanner in the local stage"
+    scanner.running.scan_now()
+
+
+@pytest.fixture
+def scanner(app):
+    """The stand-in for GuardDuty's malware scan that the app runs in the local stage."""
+    from devstack import scanner
+
+    return scanner.running
+
+
 def shared_file(api: Api, data: bytes = b"hello, world\n", name: str = "report.txt", **link: Any):
-    """A completed file and a link to it: (file, link)."""
+    """A completed and scanned (clean) file and a link to it: (file, link)."""
     created = api.call("POST", "/api/files", {"name": name, "size": len(data), "content_type": "text/plain"})
     assert created.status_code == 201, created.body
     upload(created.data["upload"], data)
     file_id = created.data["file"]["file_id"]
     assert api.call("POST", f"/api/files/{file_id}/complete").status_code == 200
+    scanned()
     made = api.call("POST", f"/api/files/{file_id}/links", link)
     assert made.status_code == 201, made.body
     return created.data["file"], made.data["link"]

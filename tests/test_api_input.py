@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 import pytest
 import requests
-from conftest import shared_file, upload
+from conftest import scanned, shared_file, upload
 
 from chalicelib.models import FileRecord, LinkRecord
 
@@ -250,6 +250,7 @@ def test_active_content_downloads_as_inert_bytes_and_keeps_its_stored_type(membe
     upload(created.data["upload"], data)
     file_id = created.data["file"]["file_id"]
     member.call("POST", f"/api/files/{file_id}/complete")
+    scanned()
     link = member.call("POST", f"/api/files/{file_id}/links", {}).data["link"]
 
     location = anonymous.call("GET", f"/s/{link['token']}/download").headers["Location"]

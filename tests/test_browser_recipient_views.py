@@ -10,7 +10,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from conftest import SCREENSHOTS, Api, upload
+from conftest import SCREENSHOTS, Api, scanned, upload
 from playwright.sync_api import expect
 
 
@@ -27,7 +27,9 @@ def _item(api: Api, name: str, data: bytes, content_type: str, folder_id: str | 
     created = api.call("POST", "/api/files", body)
     assert created.status_code == 201, created.body
     upload(created.data["upload"], data)
-    return api.call("POST", f"/api/files/{created.data['file']['file_id']}/complete").data["file"]
+    done = api.call("POST", f"/api/files/{created.data['file']['file_id']}/complete").data["file"]
+    scanned()
+    return done
 
 
 def _folder(api: Api, name: str, parent: str | None = None) -> dict:

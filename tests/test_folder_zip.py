@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 import time_machine
-from conftest import Api, MiB, shared_file, signed_in, upload
+from conftest import Api, MiB, scanned, shared_file, signed_in, upload
 
 from chalicelib.config import get_settings, settings_from
 from devstack.localstack import lifecycle_rules
@@ -27,7 +27,9 @@ def _file_in(api: Api, folder_id: str, name: str, data: bytes, content_type: str
     )
     assert created.status_code == 201, created.body
     upload(created.data["upload"], data)
-    return api.call("POST", f"/api/files/{created.data['file']['file_id']}/complete").data["file"]
+    done = api.call("POST", f"/api/files/{created.data['file']['file_id']}/complete").data["file"]
+    scanned()
+    return done
 
 
 def _path(url: str) -> str:

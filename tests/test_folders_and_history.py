@@ -7,7 +7,7 @@ import io
 from datetime import date, timedelta
 
 import requests
-from conftest import Api, shared_file, upload
+from conftest import Api, scanned, shared_file, upload
 
 
 def _folder(api: Api, name: str, parent: str | None = None) -> dict:
@@ -20,7 +20,9 @@ def _file_in(api: Api, folder_id: str, name: str, data: bytes) -> dict:
     created = api.call("POST", "/api/files", {"name": name, "size": len(data), "folder_id": folder_id})
     assert created.status_code == 201, created.body
     upload(created.data["upload"], data)
-    return api.call("POST", f"/api/files/{created.data['file']['file_id']}/complete").data["file"]
+    done = api.call("POST", f"/api/files/{created.data['file']['file_id']}/complete").data["file"]
+    scanned()
+    return done
 
 
 def test_member_builds_folders_and_lists_what_each_holds(member):
@@ -103,7 +105,15 @@ def test_history_lists_every_event_newest_first_in_pages(member, anonymous):
 
     events = first.data["events"] + rest.data["events"]
     kinds = [e["kind"] for e in events]
-    assert kinds == ["link_revoked", "link_downloaded", "link_opened", "link_changed", "link_created", "file_uploaded"]
+    assert kinds == [
+        "link_revoked",
+        "link_downloaded",
+        "link_opened",
+        "link_changed",
+        "link_created",
+        "scan_clean",
+        "file_uploaded",
+    ]
     opened = events[2]
     assert opened["who"] == "anonymous"
     assert opened["user_agent"] == "Recipient Browser 1.0"
@@ -123,7 +133,7 @@ def test_history_exports_as_csv_safe_for_spreadsheets(member, anonymous):
     assert answer.headers["Content-Type"].startswith("text/csv")
     assert "attachment" in answer.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(answer.body.decode())))
-    assert [r["kind"] for r in rows] == ["link_opened", "link_created", "file_uploaded"]
+    assert [r["kind"] for r in rows] == ["link_opened", "link_created", "scan_clean", "file_uploaded"]
     assert rows[0]["user_agent"].startswith("'=")
     assert link["token"] not in answer.body.decode()
 
@@ -159,6 +169,7 @@ def test_a_folder_link_with_upload_allowed_takes_new_files_into_the_folder(membe
     assert [(f["name"], f["status"]) for f in listed] == [("contract.pdf", "ready")]
     page = anonymous.call("GET", f"/s/{link['token']}").body.decode()
     assert "contract.pdf" in page and "Send files to this folder" in page
+    scanned()
     answer = anonymous.call("GET", f"/s/{link['token']}/files/{listed[0]['file_id']}/download")
     assert requests.get(answer.headers["Location"]).content == data
     refused = anonymous.call("POST", f"/s/{plain['token']}/uploads", {"name": "x.txt", "size": 1})

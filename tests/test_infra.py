@@ -655,7 +655,7 @@ from chalicelib.models import LinkRecord, LinkTarget
 assert pages.TEMPLATES.resolve().is_relative_to(__import__("pathlib").Path(".").resolve()), pages.TEMPLATES
 now = datetime.now(timezone.utc)
 target = LinkTarget(name="Plan <v2>.pdf", size=2048, content_type="application/pdf", updated_at=now,
-                    s3_key="files/x", version_id=None)
+                    s3_key="files/x", version_id="v1")
 link = LinkRecord("id", file_id="x", owner="o", created_at=now, updated_at=now, target=target)
 print(pages.landing(link, "TOKEN", "https://example.test/prod", None))
 print(pages.static_file("handover.css")[1])
@@ -815,3 +815,52 @@ def test_the_local_outbox_is_not_part_of_a_deployed_api(template: dict[str, Any]
     assert not [path for path in paths if path.startswith("/local-outbox")]
     assert not [name for name in names if "outbox" in name or "mail_worker" in name]
     assert "templates/email/link_shared.txt" in names  # the mails' own templates are there
+
+
+# --- Malware scanning ---------------------------------------------------------------------
+
+
+def test_guardduty_scans_and_tags_every_new_file_object(resources: dict[str, Any]):
+    plan = _props(resources, "MalwareProtectionPlan")
+
+    assert resources["MalwareProtectionPlan"]["Type"] == "AWS::GuardDuty::MalwareProtectionPlan"
+    # files/ only: staged uploads become a new object there, which is what gets scanned and served.
+    assert plan["ProtectedResource"] == {
+        "S3Bucket": {"BucketName": {"Ref": "FilesBucket"}, "ObjectPrefixes": ["files/"]}
+    }
+    assert plan["Actions"] == {"Tagging": {"Status": "ENABLED"}}
+    assert plan["Role"] == {"Fn::GetAtt": ["MalwareProtectionRole", "Arn"]}
+    role = _props(resources, "MalwareProtectionRole")
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "malware-protection-plan.guardduty.amazonaws.com"}
+    actions = {a for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] for a in _as_list(s["Action"])}
+    assert {
+        "s3:GetObjectVersion",
+        "s3:PutObjectVersionTagging",
+        "s3:PutBucketNotification",
+        "events:PutRule",
+    } <= actions
+
+
+def test_scan_results_reach_the_handler_with_the_apps_environment(resources: dict[str, Any]):
+    from chalicelib import scans
+
+    handler = _props(resources, "ScanResult")
+    pattern = handler["Events"]["ScanResultEvent"]["Properties"]["Pattern"]
+
+    assert handler["Handler"] == "app.scan_result"
+    assert pattern["source"] == [scans.EVENT_SOURCE]
+    assert pattern["detail-type"] == [scans.EVENT_DETAIL_TYPE]
+    assert pattern["detail"]["s3ObjectDetails"]["bucketName"] == [_props(resources, "FilesBucket")["BucketName"]]
+    assert handler["Environment"] == _props(resources, "APIHandler")["Environment"]
+    assert handler["Role"] == _props(resources, "APIHandler")["Role"]
+    assert _props(resources, "ScanResultLogGroup")["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${ScanResult}"}
+
+
+def test_bucket_policy_refuses_reading_objects_tagged_infected(resources: dict[str, Any]):
+    from chalicelib import scans
+
+    statement = _bucket_policy_statements(resources)["DenyReadingInfectedObjects"]
+
+    assert (statement["Effect"], statement["Principal"]) == ("Deny", "*")
+    assert statement["Condition"] == {"StringEquals": {f"s3:ExistingObjectTag/{scans.TAG}": scans.THREATS_FOUND}}

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MiB, shared_file, upload
+from conftest import MiB, scanned, shared_file, upload
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
@@ -201,6 +201,7 @@ def test_download_all_answers_as_the_document_says(member, anonymous, document):
     created = member.call("POST", "/api/files", {"name": "a.txt", "size": 1, "folder_id": folder["file_id"]})
     upload(created.data["upload"], b"a")
     member.call("POST", f"/api/files/{created.data['file']['file_id']}/complete")
+    scanned()
     token = member.call("POST", f"/api/files/{folder['file_id']}/links", {}).data["link"]["token"]
 
     started = anonymous.call("POST", f"/s/{token}/zip")

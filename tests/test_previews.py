@@ -7,7 +7,7 @@ import re
 
 import pytest
 import requests
-from conftest import Api, upload
+from conftest import Api, scanned, upload
 
 from chalicelib import previews, storage
 from chalicelib.config import MiB
@@ -47,6 +47,7 @@ def _shared(api: Api, name: str, data: bytes, content_type: str) -> dict:
     upload(created.data["upload"], data)
     file_id = created.data["file"]["file_id"]
     assert api.call("POST", f"/api/files/{file_id}/complete").status_code == 200
+    scanned()
     return api.call("POST", f"/api/files/{file_id}/links", {}).data["link"]
 
 

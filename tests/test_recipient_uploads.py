@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 import time_machine
-from conftest import MiB, shared_file, upload
+from conftest import MiB, scanned, shared_file, upload
 
 from chalicelib import tokens
 from chalicelib.config import settings_from
@@ -34,6 +34,7 @@ def _send_back(api, link, data: bytes, name: str = "reply.txt") -> dict[str, Any
     upload(started.data["upload"], data)
     done = _complete(api, link, started.data["upload"]["upload_id"])
     assert done.status_code == 200, done.body
+    scanned()
     return done.data["upload"]
 
 
@@ -80,12 +81,11 @@ def test_small_upload_by_presigned_post_becomes_the_version_the_link_serves(memb
     done = _complete(anonymous, link, plan["upload_id"])
 
     assert done.status_code == 200
+    scanned()
     assert done.data["upload"]["status"] == "completed"
     assert _download(anonymous, link) == reply
-    page = anonymous.call("GET", f"/s/{link['token']}").body.decode()
-    assert "signed.txt" in page
     described = member.call("GET", f"/api/files/{file['file_id']}").data["file"]
-    assert (described["name"], described["size"]) == ("signed.txt", len(reply))
+    assert (described["name"], described["size"]) == (file["name"], len(reply))
 
 
 def test_staged_bytes_are_removed_once_they_became_a_version(member, anonymous, stack):
@@ -165,6 +165,7 @@ def test_a_64_mib_upload_goes_in_parallel_parts_and_comes_back_whole(member, ano
     _put_parts_in_parallel(plan["parts"], plan["part_size"], data)
     done = _complete(anonymous, link, plan["upload_id"])
 
+    scanned()
     assert done.status_code == 200, done.body
     assert hashlib.sha256(_download(anonymous, link)).digest() == hashlib.sha256(data).digest()
     assert _versions(member, file["file_id"])[0]["size"] == 64 * MiB
@@ -188,6 +189,7 @@ def test_an_interrupted_upload_resumes_from_the_parts_already_in_s3(member, anon
     assert [p["part_number"] for p in fresh["parts"]] == [3, 4]
     _put_parts_in_parallel(fresh["parts"], fresh["part_size"], data)
     assert _complete(anonymous, link, plan["upload_id"]).status_code == 200
+    scanned()
     assert _download(anonymous, link) == data
 
 
@@ -222,6 +224,7 @@ def test_two_concurrent_uploads_give_two_versions_and_nothing_is_overwritten(mem
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(send, replies))
+    scanned()
 
     listed = _versions(member, file["file_id"])
     assert len(listed) == 3
@@ -230,7 +233,7 @@ def test_two_concurrent_uploads_give_two_versions_and_nothing_is_overwritten(mem
     assert newest["current"] is True
     # The link serves the newest version, whichever landed last.
     served_bytes = requests.get(f"{served}/s/{link['token']}/download").content
-    assert served_bytes == replies[newest["name"]]
+    assert served_bytes == replies[newest["sent_as"]]
     for version in listed:
         assert requests.get(_member_download(member, file, version)).status_code == 200
 
@@ -248,7 +251,8 @@ def test_after_an_upload_the_link_serves_new_bytes_and_the_owner_still_gets_the_
 
     assert _download(anonymous, link) == b"second draft"
     newest, oldest = _versions(member, file["file_id"])
-    assert (newest["name"], newest["uploaded_by"], newest["link_token"]) == ("draft v2.txt", "anonymous", link["token"])
+    assert (newest["name"], newest["sent_as"]) == ("draft.txt", "draft v2.txt")
+    assert (newest["uploaded_by"], newest["link_token"]) == ("anonymous", link["token"])
     assert newest["ip"] == "127.0.0.1"
     assert (oldest["name"], oldest["link_token"]) == ("draft.txt", None)
     assert oldest["uploaded_by"].startswith("member:")
@@ -425,3 +429,43 @@ def test_every_upload_started_and_completed_is_an_event_of_the_file(member, anon
     assert {e.link_id for e in started + completed} == {link_id}
     assert all(e.actor == "anonymous" and e.ip == "127.0.0.1" for e in started + completed)
     assert VersionRecord.count(file["file_id"]) == 2
+
+
+# --- the file keeps its identity --------------------------------------------------------
+
+
+def test_a_recipient_cannot_rename_the_file_or_change_its_type(member, anonymous):
+    file, link = shared_file(member, b"%PDF the contract", name="contract.pdf", allow_upload=True)
+
+    started = _start(
+        anonymous, link, b"MZ not a contract", name="contract.exe", content_type="application/x-msdownload"
+    )
+    upload(started.data["upload"], b"MZ not a contract")
+    assert _complete(anonymous, link, started.data["upload"]["upload_id"]).status_code == 200
+    scanned()
+
+    described = member.call("GET", f"/api/files/{file['file_id']}").data["file"]
+    assert (described["name"], described["content_type"]) == ("contract.pdf", "text/plain")
+    redirect = anonymous.call("GET", f"/s/{link['token']}/download")
+    served = requests.get(redirect.headers["Location"])
+    assert served.content == b"MZ not a contract"
+    assert 'filename="contract.pdf"' in served.headers["Content-Disposition"]
+    assert served.headers["Content-Type"] == "text/plain"
+    page = anonymous.call("GET", f"/s/{link['token']}").body.decode()
+    assert "contract.pdf" in page and "contract.exe" not in page
+    newest = _versions(member, file["file_id"])[0]
+    assert (newest["name"], newest["content_type"], newest["sent_as"]) == ("contract.pdf", "text/plain", "contract.exe")
+
+
+def test_the_owners_new_name_survives_a_recipient_upload(member, anonymous):
+    file, link = shared_file(member, b"v1", name="draft.txt", allow_upload=True)
+    renamed = member.call("PATCH", f"/api/files/{file['file_id']}", {"name": "Final report.txt"})
+    assert renamed.status_code == 200
+
+    _send_back(anonymous, link, b"v2 from outside", name="my-copy.txt")
+
+    assert member.call("GET", f"/api/files/{file['file_id']}").data["file"]["name"] == "Final report.txt"
+    redirect = anonymous.call("GET", f"/s/{link['token']}/download")
+    served = requests.get(redirect.headers["Location"])
+    assert served.content == b"v2 from outside"
+    assert 'filename="Final report.txt"' in served.headers["Content-Disposition"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import requests
-from conftest import MiB, shared_file, upload
+from conftest import MiB, scanned, shared_file, upload
 
 
 def test_member_shares_a_file_and_recipient_downloads_the_same_bytes(member, anonymous):
@@ -46,6 +46,7 @@ def test_large_file_goes_up_in_presigned_parts_and_comes_back_whole(member, anon
     done = member.call("POST", f"/api/files/{file_id}/complete")
     assert done.status_code == 200
     assert done.data["file"]["status"] == "ready"
+    scanned()
 
     link = member.call("POST", f"/api/files/{file_id}/links", {}).data["link"]
     location = anonymous.call("GET", f"/s/{link['token']}/download").headers["Location"]
@@ -119,6 +120,7 @@ def test_a_complete_cut_short_by_dynamodb_records_nothing_and_completing_again_f
     assert done.status_code == 200
     assert done.data["file"]["status"] == "ready"
     assert len(member.call("GET", f"/api/files/{file_id}/versions").data["versions"]) == 1
+    scanned()
     link = member.call("POST", f"/api/files/{file_id}/links", {}).data["link"]
     location = anonymous.call("GET", f"/s/{link['token']}/download").headers["Location"]
     assert requests.get(location).content == data

@@ -22,7 +22,8 @@ def context(chromium):
 def _send(page, path: Path) -> None:
     page.set_input_files("#upload input[type=file]", str(path))
     page.click("#upload button")
-    expect(page.locator("#upload .upload-status")).to_contain_text("Sent.", timeout=60_000)
+    # The partner learns that the malware scan accepted it (the dev stack's stand-in scans it).
+    expect(page.locator("#upload .upload-status")).to_contain_text("Accepted: no malware found", timeout=60_000)
     assert page.eval_on_selector("#upload progress", "bar => bar.value") == 100
 
 
@@ -55,7 +56,7 @@ def test_recipient_sends_a_new_version_and_downloads_it_back_through_the_link(me
     expect(page.locator("[data-file-size]")).to_have_text(shown_size)
     name, fetched = _download(page)
 
-    assert name == "signed contract.pdf"
+    assert name == "report.txt"  # the file keeps its own name; the owner sees what it was sent as
     assert fetched == data
     assert not [text for text in shown if "Content Security Policy" in text]
 
@@ -185,3 +186,22 @@ def test_urls_near_the_end_of_their_life_are_renewed_before_a_part_uses_them(mem
     assert moved and len(renewals) == 1
     page.reload()
     assert _download(page)[1] == data
+
+
+def test_the_partner_learns_that_an_infected_file_was_not_accepted(member, served, context, tmp_path):
+    from devstack.scanner import EICAR
+
+    _, link = shared_file(member, b"the original", allow_upload=True, ask_sender="required")
+    path = tmp_path / "invoice.pdf"
+    path.write_bytes(EICAR)
+    page = context.new_page()
+    page.goto(f"{served}/s/{link['token']}")
+
+    page.fill("#upload input[name=sender_name]", "Pat Partner")
+    page.fill("#upload input[name=sender_email]", "pat@partner.example")
+    page.set_input_files("#upload input[type=file]", str(path))
+    page.click("#upload button")
+
+    expect(page.locator("#upload .upload-status")).to_contain_text("Not accepted: malware was found", timeout=60_000)
+    page.reload()
+    assert _download(page)[1] == b"the original"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import requests
-from conftest import shared_file
+from conftest import scanned, shared_file
 
 
 def test_a_members_upload_is_the_files_first_version(member):
@@ -57,6 +57,7 @@ def test_versions_are_listed_a_page_at_a_time(member, anonymous):
         ).data["upload"]
         requests.post(plan["url"], data=plan["fields"], files={"file": ("f", body)})
         assert anonymous.call("POST", f"/s/{link['token']}/uploads/{plan['upload_id']}/complete").status_code == 200
+    scanned()
 
     first = member.call("GET", f"/api/files/{file['file_id']}/versions?limit=2")
     second = member.call("GET", f"/api/files/{file['file_id']}/versions?limit=2&cursor={first.data['next_cursor']}")

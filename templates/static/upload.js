@@ -68,6 +68,44 @@ function uploader(section) {
     }
   }
 
+  // --- who sends it, when the link asks ----------------------------------------------------
+
+  function sender() {
+    const given = {};
+    for (const field of ["sender_name", "sender_email"]) {
+      const value = form.elements[field]?.value.trim();
+      if (value) given[field] = value;
+    }
+    return given;
+  }
+
+  // --- accepted once the malware scan found it clean ---------------------------------------
+
+  const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  async function checked(upload) {
+    // Scans usually answer within seconds; after a few minutes the owner sees it waiting instead.
+    for (let tries = 0; tries < 60 && upload.state === "pending"; tries += 1) {
+      await wait(3000);
+      try {
+        upload = (await api("GET", `${section.dataset.uploads}/${upload.upload_id}`)).upload;
+      } catch {
+        // a dropped connection: ask again
+      }
+    }
+    return upload.state;
+  }
+
+  function verdict(done, state) {
+    if (state === "clean") {
+      return section.dataset.intoFolder
+        ? `Accepted: no malware found. ${done.name} is now in the folder.`
+        : "Accepted: no malware found. This link now gives your version.";
+    }
+    if (state === "infected") return "Not accepted: malware was found in this file. Nobody will be given it.";
+    return "Sent. It is still being checked for malware; the owner gets it once the check passes.";
+  }
+
   // --- the whole upload --------------------------------------------------------------------
 
   async function send(file) {
@@ -80,7 +118,7 @@ function uploader(section) {
     try {
       let plan = await resume(file);
       if (!plan) {
-        plan = await call("", { name: file.name, size: file.size, content_type: file.type || null });
+        plan = await call("", { name: file.name, size: file.size, content_type: file.type || null, ...sender() });
         if (plan.method === "MULTIPART") remember(file, plan.upload_id);
       }
       await sendFile(file, plan, {
@@ -93,17 +131,17 @@ function uploader(section) {
       const done = await call(`/${plan.upload_id}/complete`);
       forget(file);
       bar.value = 100;
-      if (section.dataset.intoFolder) await showInFolder();
-      else showSent(done);
       // Sent: Send waits for another file, so the same one is not sent twice by accident.
       chosen = null;
       input.value = "";
       dropText.textContent = emptyText;
-      say(
-        section.dataset.intoFolder
-          ? `100% · Sent: ${done.name} (${formatBytes(done.size)}) is now in the folder.`
-          : `100% · Sent. This link now gives your version: ${done.name} (${formatBytes(done.size)}).`,
-      );
+      say(`100% · Sent: ${done.name} (${formatBytes(done.size)}). It is being checked for malware…`);
+      const state = await checked(done);
+      if (state === "clean") {
+        if (section.dataset.intoFolder) await showInFolder();
+        else showSent(done);
+      }
+      say(verdict(done, state));
     } catch (error) {
       say(
         error.status === 0
@@ -119,9 +157,8 @@ function uploader(section) {
 
   // The page's facts about the file follow the version just sent, without a reload.
   function showSent(done) {
-    const name = document.querySelector("[data-file-name]");
+    // The file keeps its own name: only its owner renames it; a version is kept "sent as".
     const size = document.querySelector("[data-file-size]");
-    if (name) name.textContent = done.name;
     const updated = document.querySelector("[data-file-updated]");
     if (size) size.textContent = formatBytes(done.size);
     if (updated && done.updated_at) {
