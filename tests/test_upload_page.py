@@ -45,8 +45,8 @@ def test_recipient_sends_a_new_version_and_downloads_it_back_through_the_link(me
 
     page.goto(f"{served}/s/{link['token']}")
     _send(page, path)
-    # The page shows the version just sent, and Send waits for another file.
-    expect(page.get_by_role("heading", name="signed contract.pdf")).to_be_visible()
+    # The page shows the version just sent, under the file's own name, and Send waits for another file.
+    expect(page.get_by_role("heading", name="report.txt")).to_be_visible()
     shown_size = page.evaluate("size => import('./../static/bytes.js').then(m => m.formatBytes(size))", size)
     expect(page.locator("[data-file-size]")).to_have_text(shown_size)
     expect(page.locator("#upload button")).to_be_disabled()
