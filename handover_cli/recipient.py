@@ -166,7 +166,12 @@ def _save(location: str, output: str | None, quiet: bool) -> Path | None:
 
 # A folder link's pages: its name, its subfolders (?folder=<id>) and its files' download routes.
 _FOLDER_NAME = re.compile(r'<h1 class="filename">(.*?)</h1>', re.S)
-_SUBFOLDER = re.compile(r'href="[^"]*/s/[A-Za-z0-9_-]+\?folder=([0-9a-f]{32})"[^>]*>📁 (.*?)</a>', re.S)
+# A subfolder's entry (not the breadcrumb's links): its icon, then its name.
+_SUBFOLDER = re.compile(
+    r'<a class="filename[^"]*" href="[^"]*/s/[A-Za-z0-9_-]+\?folder=([0-9a-f]{32})"[^>]*>'
+    r"\s*(?:<svg.*?</svg>)?\s*(.*?)</a>",
+    re.S,
+)
 _FOLDER_FILE = re.compile(r'href="([^"]*/s/[A-Za-z0-9_-]+/files/[0-9a-f]{32}/download)"')
 
 
