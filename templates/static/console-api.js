@@ -62,11 +62,17 @@ export function showMessage(text, kind = "error") {
   box.scrollIntoView({ block: "nearest", behavior: "smooth" });
 }
 
-// The message an action left before it reloaded the page.
+// The message an action left before it reloaded the page. It takes the focus: the control or
+// dialog that had it is gone with the reload, and from here Tab reaches the page's content.
 {
   const kept = sessionStorage.getItem(FLASH);
   if (kept) {
     sessionStorage.removeItem(FLASH);
     showMessage(kept, "info");
+    const box = document.getElementById("console-message");
+    if (box) {
+      box.tabIndex = -1;
+      box.focus({ preventScroll: true });
+    }
   }
 }

@@ -1,7 +1,7 @@
 // The external link dialog, for a new link and for editing one (each row's Edit button opens it
 // prefilled): link options with quick date choices, checked here before sending. A new link is
 // shown at once with its QR code and a copy button; an edited one reloads the table.
-import { api } from "./console-api.js";
+import { api, reloadSaying } from "./console-api.js";
 
 const dialog = document.getElementById("link-dialog");
 const DAY = 24 * 60 * 60 * 1000;
@@ -252,10 +252,10 @@ if (dialog) {
   form.addEventListener("input", update);
   form.addEventListener("change", update);
   dialog.querySelector("[data-close]").addEventListener("click", () => dialog.close());
-  created.querySelector("[data-done]").addEventListener("click", () => window.location.reload());
+  created.querySelector("[data-done]").addEventListener("click", () => reloadSaying("Link created."));
   // Closing with Escape after a link was made still shows it in the table.
   dialog.addEventListener("close", () => {
-    if (!created.hidden) window.location.reload();
+    if (!created.hidden) reloadSaying("Link created.");
   });
 
   form.addEventListener("submit", async (event) => {
@@ -267,7 +267,7 @@ if (dialog) {
     try {
       if (editing) {
         await api("PATCH", `/api/links/${editing.token}`, body());
-        window.location.reload();
+        reloadSaying("Link changed.");
         return;
       }
       const { link } = await api("POST", `/api/files/${dialog.dataset.fileId}/links`, body());
