@@ -262,6 +262,7 @@ def error_response(error: HandoverError, request: Request) -> Response:
         way_out=way_out,
         title=_PAGE_TITLES.get(error.status, "Something went wrong"),
         message=error.message,
+        code=error.code,  # for scripts (the `handover` command): the same code the API's JSON gives
         hint=_PAGE_HINTS.get(error.status),
         signed_in_as=getattr(error, "signed_in_as", None),
         switch_account=switch_account,

@@ -111,8 +111,12 @@ def _expiry_options(function: Any) -> Any:
             ),
             click.option("--until", metavar="DATE", help="Valid until the end of DATE (or an ISO time)."),
             click.option("--never", is_flag=True, help="No end date: valid until revoked."),
-            click.option("--label", metavar="TEXT", help="A label for the link, for you."),
-            click.option("--password-prompt", is_flag=True, help="Ask for a password the recipient must type."),
+            click.option("--label", metavar="TEXT", help="A label for the link, for you (at most 100 characters)."),
+            click.option(
+                "--password-prompt",
+                is_flag=True,
+                help="Ask for a password the recipient must type (or read $HANDOVER_LINK_PASSWORD, or standard input).",
+            ),
             click.option("--limit", type=click.IntRange(1, 1000), help="At most N downloads."),
         ]
     ):
@@ -121,7 +125,11 @@ def _expiry_options(function: Any) -> Any:
 
 
 def _password() -> str:
-    return click.prompt("Password for the link", hide_input=True, confirmation_prompt=True, err=True)
+    """The new password: typed twice on a terminal, else from $HANDOVER_LINK_PASSWORD or standard input."""
+    password = terminal.link_password("Password for the link", confirm=True)
+    if not 8 <= len(password) <= 128:  # checked before any upload, not after it (the server checks too)
+        raise click.BadParameter("a link's password has 8 to 128 characters.", param_hint="--password-prompt")
+    return password
 
 
 # --- sharing -------------------------------------------------------------------------
@@ -187,6 +195,8 @@ def share(
 def _extra_fields(label: str | None, password_prompt: bool, limit: int | None) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if label is not None:
+        if len(label) > 100:  # before any upload, not after it (the server checks too)
+            raise click.BadParameter("a label has at most 100 characters.", param_hint="--label")
         fields["label"] = label
     if password_prompt:
         fields["password"] = _password()

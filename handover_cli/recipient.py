@@ -5,14 +5,11 @@ from __future__ import annotations
 import html
 import os
 import re
-import sys
 import urllib.parse
 from pathlib import Path
 from typing import Any
 
-import click
-
-from handover_cli import http, store
+from handover_cli import http, store, terminal
 from handover_cli.http import Refused
 from handover_cli.terminal import Progress
 
@@ -25,6 +22,7 @@ _PAGE_CODES = {
     410: "link_gone",
     429: "too_many_requests",
 }
+_PAGE_CODE = re.compile(r'<meta name="handover-error" content="(?P<code>[a-z0-9_]+)">')
 _FILENAME_STAR = re.compile(r"filename\*\s*=\s*UTF-8''([^;]+)", re.I)
 _FILENAME = re.compile(r'filename\s*=\s*"((?:[^"\\]|\\.)*)"', re.I)
 
@@ -39,8 +37,11 @@ def parse_link(url: str) -> tuple[str, str]:
 
 def _page_refusal(answer: http.Answer) -> Refused:
     """A recipient's error page, told in one line."""
-    found = _PAGE.search(answer.body.decode("utf-8", "replace"))
-    code = _PAGE_CODES.get(answer.status, f"http_{answer.status}")
+    text = answer.body.decode("utf-8", "replace")
+    found = _PAGE.search(text)
+    # The page names the server's code (as the API's JSON would); older sites only the status.
+    named = _PAGE_CODE.search(text)
+    code = named["code"] if named else _PAGE_CODES.get(answer.status, f"http_{answer.status}")
     if not found:
         return Refused(code, f"The server answered {answer.status}: is this a Handover link?")
     return Refused(code, html.unescape(re.sub(r"<[^>]+>", "", found["message"])).strip())
@@ -57,6 +58,8 @@ def _headers(site: str) -> dict[str, str]:
 
 
 _REDIRECTS = (301, 302, 303, 307)
+# A folder link's download route refuses (older sites: as a link not found); its pages list the files.
+_NOT_A_FILE = ("link_is_folder", "link_not_found")
 
 
 def _location(site: str, path: str, headers: dict[str, str]) -> str:
@@ -79,9 +82,10 @@ def _file_location(site: str, token: str, headers: dict[str, str]) -> str:
     """The link's file as a presigned URL, doing first what its landing page asks (as a browser would).
 
     A link without a password or a download limit redirects its download route straight to
-    the storage. One with a password shows a password form on its landing page (POST
-    `/s/{token}/password`, a cookie comes back); one with a limit has a download button that
-    POSTs `/s/{token}/download`, the counted action, which only an explicit POST performs.
+    the storage. One with a password refuses until unlocked: its landing page shows a password
+    form (POST `/s/{token}/password`, a cookie comes back). One with a limit sends a GET back to
+    its landing page, whose Download button POSTs `/s/{token}/download`, the counted action:
+    done once per run, and the server says whether it still may.
     """
     landing = f"{site}/s/{token}"
     answer = http.request("GET", f"{landing}/download", headers=headers)
@@ -91,34 +95,36 @@ def _file_location(site: str, token: str, headers: dict[str, str]) -> str:
             location = _followed(site, answer, headers)
             if urllib.parse.urlsplit(location).path.rstrip("/") != urllib.parse.urlsplit(landing).path:
                 return location
-            page = http.request("GET", landing, headers=headers)  # sent back to the landing page
-        else:
-            page = answer
-        text = page.body.decode("utf-8", "replace")
-        if not unlocked and re.search(rf'action="[^"]*/s/{re.escape(token)}/password"', text):
-            headers = {**headers, "Cookie": _unlock(site, token, headers)}
-            unlocked = True
-            answer = http.request("GET", f"{landing}/download", headers=headers)
-        elif not posted and re.search(rf'<form[^>]*action="[^"]*/s/{re.escape(token)}/download"', text):
+            if posted:
+                raise _page_refusal(http.request("GET", landing, headers=headers))
             posted = True
             answer = http.request("POST", f"{landing}/download", headers=headers)
-        else:
-            raise _page_refusal(answer if answer.status >= 400 else page)
+            continue
+        if answer.status < 400:
+            raise _page_refusal(answer)
+        page = http.request("GET", landing, headers=headers)
+        password_form = rf'action="[^"]*/s/{re.escape(token)}/password"'
+        if unlocked or not re.search(password_form, page.body.decode("utf-8", "replace")):
+            raise _page_refusal(answer)
+        headers = {**headers, "Cookie": _unlock(site, token, headers)}
+        unlocked = True
+        answer = http.request("GET", f"{landing}/download", headers=headers)
 
 
 def _unlock(site: str, token: str, headers: dict[str, str]) -> str:
     """The link's password, typed (or read from standard input), exchanged for the cookie that opens it."""
-    if sys.stdin.isatty():
-        password = click.prompt("This link has a password", hide_input=True, err=True)
-    else:
-        password = sys.stdin.readline().rstrip("\n")
+    password = terminal.link_password("This link has a password", confirm=False)
     if not password:
-        raise Refused("password_required", "This link needs its password: type it, or send it on standard input.")
+        raise Refused(
+            "password_required",
+            f"This link needs its password: type it, set {terminal.PASSWORD_VARIABLE} or send it on standard input.",
+        )
     answer = http.request("POST", f"{site}/s/{token}/password", form={"password": password}, headers=headers)
     cookies = [value.split(";", 1)[0] for value in answer.headers.get_all("Set-Cookie") or []]
+    if answer.status == 401:
+        raise Refused("wrong_password", "That password is not right for this link.")
     if answer.status not in _REDIRECTS or not cookies:
-        refusal = _page_refusal(answer)
-        raise Refused("wrong_password" if answer.status < 429 else refusal.code, refusal.message)
+        raise _page_refusal(answer)
     return "; ".join(filter(None, [headers.get("Cookie"), *cookies]))
 
 
@@ -129,7 +135,7 @@ def get(url: str, output: str | None, quiet: bool) -> Path | None:
     try:
         location = _file_location(site, token, headers)
     except Refused as refused:
-        folder = _folder_page(site, token, None, headers) if refused.code == "link_not_found" else None
+        folder = _folder_page(site, token, None, headers) if refused.code in _NOT_A_FILE else None
         if folder is None:
             raise
         if output == "-":

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
 from typing import TextIO
 
+import click
 import qrcode
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
@@ -95,3 +97,16 @@ def qr_lines(text: str, colour: bool) -> list[str]:
         row = "".join(HALF_BLOCKS[(a, b)] for a, b in zip(top, bottom, strict=True))
         lines.append(f"{_BLACK_ON_WHITE}{row}{_RESET}" if colour else row)
     return lines
+
+
+PASSWORD_VARIABLE = "HANDOVER_LINK_PASSWORD"
+
+
+def link_password(prompt: str, confirm: bool) -> str:
+    """A link's password for scripts and people alike: $HANDOVER_LINK_PASSWORD, else typed on a
+    terminal (hidden), else the first line of standard input (`printf %s "$PW" | handover …`)."""
+    if os.environ.get(PASSWORD_VARIABLE):
+        return os.environ[PASSWORD_VARIABLE]
+    if sys.stdin.isatty():
+        return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
+    return sys.stdin.readline().rstrip("\r\n")

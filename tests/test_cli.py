@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import requests
+from conftest import scanned
 
 from handover_cli.terminal import HALF_BLOCKS
 
@@ -429,8 +430,94 @@ def test_get_explains_links_that_do_not_work(cli, stack, tmp_path):
     member = cli("get", restricted["url"], "-o", str(tmp_path / "mine.txt"))
 
     assert login.returncode == 1 and login.stderr.startswith("handover: login_required:")
-    assert gone.returncode == 1 and gone.stderr.startswith("handover: link_gone:")
+    assert gone.returncode == 1 and gone.stderr.startswith("handover: link_revoked:")
     assert member.returncode == 0 and (tmp_path / "mine.txt").read_bytes() == path.read_bytes()
+
+
+def test_share_with_a_label_a_password_and_a_limit(cli, stack, tmp_path):
+    path = _file(tmp_path / "offer.pdf", 5000)
+
+    shared = cli(
+        "share",
+        str(path),
+        "--json",
+        "--label",
+        "For Acme",
+        "--password-prompt",
+        "--limit",
+        "2",
+        input="correct horse\n",
+    )
+
+    assert shared.returncode == 0, shared.stderr
+    link = json.loads(shared.stdout)["link"]
+    assert link["label"] == "For Acme" and link["has_password"] and link["download_limit"] == 2
+    assert "password" not in link
+    page = requests.get(link["url"], timeout=30)
+    assert "This link needs a password" in page.text and "offer.pdf" not in page.text
+    listed = cli("links", "offer.pdf")
+    assert "label 'For Acme'" in listed.stdout and "password" in listed.stdout and "0 downloads of 2" in listed.stdout
+    short = cli("share", str(path), "--password-prompt", input="short\n")
+    assert short.returncode == 2 and "8 to 128 characters" in short.stderr
+
+
+def test_get_with_the_password_from_standard_input_or_the_environment(cli, stack, tmp_path):
+    path = _file(tmp_path / "payroll.csv", 7000)
+    url = cli("share", str(path), "--quiet", "--password-prompt", input="open sesame 1\n").stdout.strip()
+    scanned()  # as the malware scan would a moment later
+    recipient = Cli(stack, tmp_path / "nobody")
+
+    wrong = recipient("get", url, "-o", str(tmp_path / "wrong.csv"), input="not it at all\n")
+    none = recipient("get", url, "-o", str(tmp_path / "none.csv"), input="")
+    piped = recipient("get", url, "-o", str(tmp_path / "piped.csv"), input="open sesame 1\n")
+    recipient.env["HANDOVER_LINK_PASSWORD"] = "open sesame 1"
+    from_env = recipient("get", url, "-o", str(tmp_path / "env.csv"))
+
+    assert wrong.returncode == 1 and wrong.stderr.startswith("handover: wrong_password:")
+    assert none.returncode == 1 and none.stderr.startswith("handover: password_required:")
+    assert not (tmp_path / "wrong.csv").exists() and not (tmp_path / "none.csv").exists()
+    assert piped.returncode == 0, piped.stderr
+    assert (tmp_path / "piped.csv").read_bytes() == path.read_bytes()
+    assert from_env.returncode == 0, from_env.stderr
+    assert (tmp_path / "env.csv").read_bytes() == path.read_bytes()
+
+
+def test_get_beyond_the_download_limit_exits_1_with_the_servers_code(cli, stack, tmp_path):
+    path = _file(tmp_path / "ticket.pdf", 3000)
+    link = json.loads(cli("share", str(path), "--json", "--limit", "1").stdout)["link"]
+    scanned()  # as the malware scan would a moment later
+    recipient = Cli(stack, tmp_path / "nobody")
+
+    first = recipient("get", link["url"], "-o", str(tmp_path / "first.pdf"))
+    second = recipient("get", link["url"], "-o", str(tmp_path / "second.pdf"))
+
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "first.pdf").read_bytes() == path.read_bytes()
+    assert second.returncode == 1
+    assert second.stderr.startswith("handover: download_limit_reached: This link has been downloaded")
+    assert not (tmp_path / "second.pdf").exists()
+    listed = [json.loads(line) for line in cli("links", link["file_id"], "--json").stdout.splitlines()]
+    assert [(found["downloads"], found["status"]) for found in listed] == [(1, "used_up")]
+
+
+def test_edit_sets_and_removes_a_label_a_password_and_a_limit(cli, stack, tmp_path):
+    path = _file(tmp_path / "draft.txt", 200)
+    link = json.loads(cli("share", str(path), "--json").stdout)["link"]
+    scanned()
+    recipient = Cli(stack, tmp_path / "nobody")
+
+    locked = cli("edit", link["token"], "--label", "Draft", "--password-prompt", "--limit", "5", input="draft pass 9\n")
+    refused = recipient("get", link["url"], "-o", str(tmp_path / "refused.txt"), input="")
+    opened = cli("edit", link["url"], "--no-password", "--no-limit", "--label", "")
+    got = recipient("get", link["url"], "-o", str(tmp_path / "got.txt"))
+    after = json.loads(cli("links", link["file_id"], "--json").stdout.splitlines()[0])
+
+    assert locked.returncode == 0, locked.stderr
+    assert "label 'Draft'" in locked.stdout and "password" in locked.stdout and "0 downloads of 5" in locked.stdout
+    assert refused.returncode == 1 and refused.stderr.startswith("handover: password_required:")
+    assert opened.returncode == 0, opened.stderr
+    assert got.returncode == 0 and (tmp_path / "got.txt").read_bytes() == path.read_bytes()
+    assert not after["has_password"] and after["download_limit"] is None and not after.get("label")
 
 
 # --- exit codes ---------------------------------------------------------------------------
