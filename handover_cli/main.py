@@ -10,6 +10,7 @@ import json
 import os
 import re
 import sys
+import time
 import urllib.parse
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -182,7 +183,7 @@ def share(
         item = upload.upload_directory(api, path, folder_id, quiet_bytes, say)
     else:
         item = upload.upload_file(api, path, folder_id, quiet_bytes, say)
-    link = api.call("POST", f"/api/files/{item['file_id']}/links", options)["link"]
+    link = _make_link(api, item["file_id"], options)
     store.forget_resume(upload.resume_key(api.site, path, folder_id))
     if as_json:
         click.echo(json.dumps({"file": item, "link": link}))
@@ -190,6 +191,19 @@ def share(
         click.echo(link["url"])
     else:
         _show_link(link)
+
+
+def _make_link(api: Api, file_id: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The link; tried again when the file changed meanwhile (its malware scan finishing just then
+    changes it too), as the server's `file_changed` asks."""
+    for attempt in range(3):
+        try:
+            return api.call("POST", f"/api/files/{file_id}/links", options)["link"]
+        except Refused as refused:
+            if refused.code != "file_changed" or attempt == 2:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def _extra_fields(label: str | None, password_prompt: bool, limit: int | None) -> dict[str, Any]:
