@@ -277,6 +277,7 @@ def test_a_directory_is_shared_as_a_folder(cli, tmp_path, served):
     listed = cli("links", "release")
     assert shared["link"]["url"] in listed.stdout
     into = tmp_path / "received"
+    scanned()
     into.mkdir()
     got = cli("get", shared["link"]["url"], "-o", str(into), "--quiet")
     assert got.returncode == 0, got.stderr
@@ -404,6 +405,7 @@ def test_a_name_shared_twice_must_be_named_by_id(cli, tmp_path):
 def test_get_downloads_through_a_link_under_the_files_name(cli, stack, tmp_path):
     path = _file(tmp_path / "photo 1.jpg", 3 * MiB)
     url = cli("share", str(path), "--quiet").stdout.strip()
+    scanned()
     recipient = Cli(stack, tmp_path / "nobody")
     into = tmp_path / "downloads"
     into.mkdir()
@@ -425,6 +427,7 @@ def test_get_explains_links_that_do_not_work(cli, stack, tmp_path):
     revoked = json.loads(cli("share", str(path), "--json").stdout)["link"]
     cli("revoke", revoked["token"])
     recipient = Cli(stack, tmp_path / "nobody")
+    scanned()
 
     login = recipient("get", restricted["url"], "-o", str(tmp_path))
     gone = recipient("get", revoked["url"], "-o", str(tmp_path))
