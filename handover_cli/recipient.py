@@ -106,7 +106,7 @@ def _file_location(site: str, token: str, headers: dict[str, str]) -> str:
         password_form = rf'action="[^"]*/s/{re.escape(token)}/password"'
         if unlocked or not re.search(password_form, page.body.decode("utf-8", "replace")):
             raise _page_refusal(answer)
-        headers = {**headers, "Cookie": _unlock(site, token, headers)}
+        headers["Cookie"] = _unlock(site, token, headers)  # in place: a folder link's pages need it too
         unlocked = True
         answer = http.request("GET", f"{landing}/download", headers=headers)
 

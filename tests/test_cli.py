@@ -486,6 +486,23 @@ def test_get_with_the_password_from_standard_input_or_the_environment(cli, stack
     assert (tmp_path / "env.csv").read_bytes() == path.read_bytes()
 
 
+def test_get_a_folder_link_with_a_password(cli, stack, tmp_path):
+    root = tmp_path / "album"
+    root.mkdir()
+    _file(root / "one.jpg", 900)
+    url = cli("share", str(root), "--quiet", "--password-prompt", input="album pass 2\n").stdout.strip()
+    scanned()
+    recipient = Cli(stack, tmp_path / "nobody")
+    recipient.env["HANDOVER_LINK_PASSWORD"] = "album pass 2"
+    into = tmp_path / "received"
+    into.mkdir()
+
+    got = recipient("get", url, "-o", str(into), "--quiet")
+
+    assert got.returncode == 0, got.stderr
+    assert (into / "album" / "one.jpg").read_bytes() == (root / "one.jpg").read_bytes()
+
+
 def test_get_beyond_the_download_limit_exits_1_with_the_servers_code(cli, stack, tmp_path):
     path = _file(tmp_path / "ticket.pdf", 3000)
     link = json.loads(cli("share", str(path), "--json", "--limit", "1").stdout)["link"]
