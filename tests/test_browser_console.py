@@ -446,7 +446,7 @@ def test_a_confirmation_answers_to_the_keyboard(console, served):
     page.keyboard.press("Tab")
     expect(confirm.get_by_role("button", name="Delete")).to_be_focused()
     page.keyboard.press("Enter")
-    expect(folder).to_have_count(0)
+    expect(folder).to_have_count(0, timeout=15_000)  # a delete, then a reload: slow on a busy machine
 
 
 def test_the_console_works_on_a_phone(chromium, served, member):
