@@ -83,29 +83,8 @@ def _post(plan: dict[str, Any], path: Path, size: int, progress: Progress) -> No
     )
     head += f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="file"\r\n\r\n'.encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
-    for attempt in range(TRIES):
-        sent = 0
-
-        def count(n: int) -> None:
-            nonlocal sent
-            sent += n
-            progress.add(n)
-
-        reader = _Reader(path, 0, size, count, head, tail)
-        try:
-            answer = _send("POST", plan["url"], reader, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
-        except Refused as refused:  # the connection dropped: try again; anything else is told at once
-            if refused.code != "unreachable":
-                raise
-            answer = None
-        if answer is not None and answer.status < 300:
-            return
-        progress.add(-sent)
-        if answer is not None and answer.status == 403:
-            raise _Expired
-        if attempt == TRIES - 1:
-            raise _interrupted()
-        time.sleep(2**attempt)
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    _send_retrying("POST", plan["url"], headers, lambda count: _Reader(path, 0, size, count, head, tail), progress)
 
 
 def _put_part(
@@ -113,8 +92,21 @@ def _put_part(
 ) -> None:
     start = (number - 1) * part_size
     length = min(part_size, size - start)
+    _send_retrying("PUT", url, {}, lambda count: _Reader(path, start, length, count), progress, stop)
+
+
+def _send_retrying(
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    reader: Callable[[Callable[[int], None]], _Reader],
+    progress: Progress,
+    stop: threading.Event | None = None,
+) -> None:
+    """Send a body to S3, again (after a pause) when the connection drops; a try's bytes leave the bar
+    when it fails. S3 refusing the URL (403: it expired) raises _Expired; anything else is told at once."""
     for attempt in range(TRIES):
-        if stop.is_set():
+        if stop is not None and stop.is_set():
             return
         sent = 0
 
@@ -124,8 +116,8 @@ def _put_part(
             progress.add(n)
 
         try:
-            answer = _send("PUT", url, _Reader(path, start, length, count), {})
-        except Refused as refused:  # the connection dropped: try again; anything else is told at once
+            answer = _send(method, url, reader(count), headers)
+        except Refused as refused:
             if refused.code != "unreachable":
                 raise
             answer = None
