@@ -292,23 +292,21 @@ def _upload_received(facts: dict[str, Any]) -> Letter | None:
     )
 
 
+def _to_link_owner(kind: str, link: LinkRecord, site: str, **context: Any) -> Letter | None:
+    """A mail about one of their links to its owner, unless they turned this kind off."""
+    to = _to_owner(link.owner, kind)
+    if to is None:
+        return None
+    return _letter(kind, to, link.file_id, link.link_id, site, link=link, file=link.target, **context)
+
+
 def _expiry_reminder(facts: dict[str, Any]) -> Letter | None:
     link = _working_link(facts.get("link_id"))
     if link is None:
         return None
-    to = _to_owner(link.owner, "expiry_reminder")
-    if to is None:
-        return None
     site = _site(facts)
-    return _letter(
-        "expiry_reminder",
-        to,
-        link.file_id,
-        link.link_id,
-        site,
-        link=link,
-        file=link.target,
-        url=urls.url_for(site, "console_item", file_id=link.file_id, tab="links"),
+    return _to_link_owner(
+        "expiry_reminder", link, site, url=urls.url_for(site, "console_item", file_id=link.file_id, tab="links")
     )
 
 
@@ -317,32 +315,20 @@ def _access_request(facts: dict[str, Any]) -> Letter | None:
     email = facts.get("email") or ""
     if link is None or not open_request(link, email):
         return None
-    to = _to_owner(link.owner, "access_request")
-    if to is None:
-        return None
     site = _site(facts)
     answer = urls.url_for(site, "access_request_page", token=tokens.token_for(link.link_id), email=email)
-    return _letter(
-        "access_request", to, link.file_id, link.link_id, site, link=link, file=link.target, email=email, answer=answer
-    )
+    return _to_link_owner("access_request", link, site, email=email, answer=answer)
 
 
 def _download_digest(facts: dict[str, Any]) -> Letter | None:
     link = get_or_none(LinkRecord, facts.get("link_id") or "")
     if link is None or not link.download_digest:
         return None
-    to = _to_owner(link.owner, "download_digest")
-    if to is None:
-        return None
     site = _site(facts)
-    return _letter(
+    return _to_link_owner(
         "download_digest",
-        to,
-        link.file_id,
-        link.link_id,
+        link,
         site,
-        link=link,
-        file=link.target,
         day=facts.get("day"),
         downloads=int(facts.get("downloads") or 0),
         url=urls.url_for(site, "console_item", file_id=link.file_id, tab="history"),
