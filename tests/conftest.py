@@ -138,6 +138,14 @@ def chromium(request: pytest.FixtureRequest):
         browser.close()
 
 
+def browser_expect():
+    """Playwright's expect, waiting up to 15 s: pages reload after an action, slowly on a busy machine."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
+    return expect
+
+
 def refuse_as_expired(route: Any) -> None:
     """Answer a browser's request to S3 as S3 answers a presigned URL that has expired."""
     headers = {"Access-Control-Allow-Origin": "*", "Content-Type": "application/xml"}

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import SCREENSHOTS, MiB, refuse_as_expired, shared_file
+from conftest import browser_expect as _expect
 
 from chalicelib import clock
 
@@ -43,13 +44,6 @@ def _sign_in(page, email: str = "alice@example.com") -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-
-
-def _expect():
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=15_000)
-    return expect
 
 
 def _drawn(code) -> list[str]:

@@ -4,16 +4,10 @@ Tab, Shift+Tab, Enter, Space, Escape and typing, and after every dialog the focu
 from __future__ import annotations
 
 import pytest
+from conftest import browser_expect as _expect
 from conftest import scanned, upload
 
 PASSWORD = "Secret-pass-1"
-
-
-def _expect():
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=15_000)
-    return expect
 
 
 @pytest.fixture

@@ -7,17 +7,11 @@ from datetime import date, timedelta
 
 import pytest
 from conftest import SCREENSHOTS, Api, shared_file, signed_in
+from conftest import browser_expect as _expect
 
 from chalicelib.models import POLICY_KEY, LinkPolicyRecord, get_or_none
 
 PASSWORD = "Secret-pass-1"
-
-
-def _expect():
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=15_000)
-    return expect
 
 
 @pytest.fixture
