@@ -7,7 +7,7 @@ from urllib.parse import unquote
 from chalice import Chalice, Rate, Response
 
 from chalicelib import auth, models, web
-from chalicelib.config import get_settings
+from chalicelib.config import MAIL_QUEUE_NAME, get_settings
 from chalicelib.lazy import on_first_use
 
 # Every request passes through web (and reads its caller through auth and models); the rest loads
@@ -650,7 +650,7 @@ def static(name: str) -> Response:
 # --- Email: sent from a queue, and a daily job ------------------------------------------
 
 
-@app.on_sqs_message(queue=mail.QUEUE_NAME, batch_size=1)
+@app.on_sqs_message(queue=MAIL_QUEUE_NAME, batch_size=1)
 def send_mail(event) -> None:  # noqa: ANN001 - chalice's SQSEvent
     """One queued mail; raising leaves it on the queue for SQS to retry (then its dead-letter queue)."""
     for record in event:

@@ -7,7 +7,6 @@ import functools
 import io
 import json
 import operator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -19,8 +18,7 @@ if TYPE_CHECKING:
     from chalicelib.directory import Person
 
 
-@dataclass(frozen=True)
-class Actor:
+class Actor(msgspec.Struct, frozen=True):
     """Who made a request, and from where.
 
     `who` is `member:<email>` for a member (their username if the email is unverified),
@@ -62,8 +60,7 @@ def record(file_id: str, kind: str, actor: Actor, link_id: str | None = None, **
     event(file_id, kind, actor, link_id, **detail).save()
 
 
-@dataclass(frozen=True)
-class EventFilter:
+class EventFilter(msgspec.Struct, frozen=True):
     """Which events a History page shows: of one kind, by a person (part of how the audit names
     them), through one link (the first characters of its token). Empty means any."""
 

@@ -8,12 +8,12 @@ token or session is then read fresh from Cognito (directory.py).
 from __future__ import annotations
 
 from contextvars import ContextVar
-from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
+import msgspec
 from chalice.app import Request
 
 from chalicelib import directory, sessions
@@ -28,8 +28,7 @@ if TYPE_CHECKING:
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(msgspec.Struct, frozen=True):
     person: Person
     session: SessionRecord | None  # None when the caller sent a bearer token
 

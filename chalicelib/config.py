@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import lru_cache
+
+import msgspec
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
 
+MAIL_QUEUE_NAME = "handover-mail"  # the local stack's queue; on AWS the template names it
 
-@dataclass(frozen=True)
-class Settings:
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    # A Struct, not a dataclass: a frozen dataclass of this size costs ~3 ms of cold start to define.
+
     stage: str
     region: str
     files_bucket: str

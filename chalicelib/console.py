@@ -13,6 +13,8 @@ from datetime import datetime
 from decimal import Decimal
 from functools import partial
 
+import msgspec
+
 from chalicelib import audit, collaborators, directory, files, link_policy, links, names, pages, urls, versions
 from chalicelib.auth import Caller
 from chalicelib.errors import BadRequest, NotFound
@@ -146,7 +148,7 @@ def item_page(
     elif shown == HISTORY:
         only = history_filter(filters or {})
         events, next_cursor = audit.events_of(item.file_id, EVENTS_PER_PAGE, cursor, only)
-        kept = {name: value for name, value in vars(only).items() if value}
+        kept = {name: value for name, value in msgspec.structs.asdict(only).items() if value}
         context["events"] = [event_row(event) for event in events]
         context["older"] = tab_url(HISTORY, cursor=next_cursor, **kept) if next_cursor else None
         context["newest"] = tab_url(HISTORY, **kept) if cursor else None

@@ -6,7 +6,7 @@ deleted account), so access decisions never rest on what a token said at sign-in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from chalicelib.aws import cognito
 from chalicelib.config import get_settings
@@ -17,8 +17,7 @@ MEMBERS = "members"
 ADMINS = "admins"
 
 
-@dataclass(frozen=True)
-class Person:
+class Person(msgspec.Struct, frozen=True):
     username: str
     sub: str
     email: str | None  # only when verified, normalised

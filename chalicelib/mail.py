@@ -18,7 +18,7 @@ from email.utils import formataddr
 from typing import Any
 
 from chalicelib import aws, pages, urls
-from chalicelib.config import get_settings
+from chalicelib.config import MAIL_QUEUE_NAME, get_settings
 
 # SQS redrive moves a message to the dead-letter queue after this many receives (infra/ says the same).
 MAX_ATTEMPTS = 3
@@ -66,11 +66,10 @@ def queue_url() -> str:
     if settings.mail_queue_url:
         return settings.mail_queue_url
     if "url" not in _queue_url:
-        _queue_url["url"] = aws.sqs().get_queue_url(QueueName=QUEUE_NAME)["QueueUrl"]
+        _queue_url["url"] = aws.sqs().get_queue_url(QueueName=MAIL_QUEUE_NAME)["QueueUrl"]
     return _queue_url["url"]
 
 
-QUEUE_NAME = "handover-mail"  # the local stack's queue; on AWS the template names it
 DEAD_LETTERS = "handover-mail-failed"
 
 

@@ -35,7 +35,9 @@ def _whole(regex: str) -> str:
     return f"^(?:{regex})$(?!\\n)"
 
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+# Patterns of the checks and the refusal messages: plain strings, compiled (and cached by `re`)
+# at first use rather than at cold start.
+_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z"
 _MEDIA_TYPE = (
     r"[A-Za-z0-9][A-Za-z0-9_.+-]*/[A-Za-z0-9][A-Za-z0-9_.+-]*([ \t]*;[ \t]*[A-Za-z0-9_.+-]+=[A-Za-z0-9_.+\"-]+)*"
 )
@@ -533,21 +535,21 @@ def decode(raw: bytes | None, shape: type[B], empty: bool = False) -> B:
         raise BadRequest("The request body holds text that is not valid Unicode.", "invalid_json") from None
 
 
-_AT = re.compile(r" - at `\$\.(\w+)")
-_MISSING = re.compile(r"^Object missing required field `(\w+)`")
-_UNKNOWN = re.compile(r"^Object contains unknown field `(.*)`")
-_TYPE = re.compile(r"^Expected `(.+?)`, got `(\w+)`")
+_AT = r" - at `\$\.(\w+)"
+_MISSING = r"^Object missing required field `(\w+)`"
+_UNKNOWN = r"^Object contains unknown field `(.*)`"
+_TYPE = r"^Expected `(.+?)`, got `(\w+)`"
 _KINDS = {"str": "a string", "int": "a whole number", "bool": "true or false", "array": "a list", "object": "an object"}
 
 
 def _refusal(shape: type[Body], text: str) -> BadRequest:
     """msgspec's words for a refusal, as our code and message."""
-    if found := _UNKNOWN.match(text):
+    if found := re.match(_UNKNOWN, text):
         return BadRequest(f"Unknown field: {found.group(1)}.", "unknown_field")
-    if found := _MISSING.match(text):
+    if found := re.match(_MISSING, text):
         return BadRequest(f"{found.group(1)} is required.", "missing_field")
-    field = found.group(1) if (found := _AT.search(text)) else ""
-    kind = _TYPE.match(text)
+    field = found.group(1) if (found := re.search(_AT, text)) else ""
+    kind = re.match(_TYPE, text)
     if kind and kind.group(2) == "null" and field not in _defaults(shape):
         return BadRequest(f"{field} is required.", "missing_field")
     if field in shape.refusals:
@@ -931,7 +933,7 @@ def components() -> dict[str, Any]:
 
 def email(value: str) -> str:
     """An email address in the form links compare addresses in."""
-    if not _EMAIL.match(value.strip()) or names.problem(value):  # its length is the shape's
+    if not re.match(_EMAIL, value.strip()) or names.problem(value):  # its length is the shape's
         raise BadRequest(f"{_shown(value)} is not an email address.", "invalid_email")
     return names.normalise_email(value)
 

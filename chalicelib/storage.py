@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlparse
 
+import msgspec
 from botocore.exceptions import ClientError
 
 from chalicelib import clock, shapes
@@ -30,11 +30,10 @@ class UploadGone(Exception):
     """The multipart upload was aborted (by the lifecycle rule) or already completed."""
 
 
-@dataclass(frozen=True)
-class StoredObject:
+class StoredObject(msgspec.Struct, frozen=True):
     size: int
     version_id: str | None
-    metadata: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 def _bucket() -> str:

@@ -9,7 +9,6 @@ import traceback
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 from urllib.parse import urlencode
@@ -117,7 +116,6 @@ def site_url(request: Request) -> str:
     return f"{scheme}://{host}"
 
 
-@dataclass
 class Call:
     """One request as a route uses it: who is calling (if anyone), how the audit names them, the site.
 
@@ -126,7 +124,8 @@ class Call:
     a signed-in visitor from their session, as they were when they signed in.
     """
 
-    request: Request
+    def __init__(self, request: Request) -> None:
+        self.request = request
 
     @cached_property
     def session(self) -> SessionRecord | None:

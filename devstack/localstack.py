@@ -25,7 +25,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from chalicelib.config import Settings
+from chalicelib.config import MAIL_QUEUE_NAME, Settings
 from devstack.local_lambda import LocalLambda
 from handover_cli.login import CALLBACK_PORT, callback_url
 
@@ -274,7 +274,7 @@ class LocalStack:
         dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         redrive = {"deadLetterTargetArn": dead_arn, "maxReceiveCount": str(mail.MAX_ATTEMPTS)}
         sqs.create_queue(
-            QueueName=mail.QUEUE_NAME,
+            QueueName=MAIL_QUEUE_NAME,
             Attributes={"VisibilityTimeout": "60", "RedrivePolicy": json.dumps(redrive)},
         )
         self.client("ses").verify_domain_identity(Domain=MAIL_DOMAIN)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
 import pytest
 import time_machine
 from conftest import Api, shared_file, signed_in, upload
@@ -446,11 +447,9 @@ def test_the_console_email_page_shows_preferences_and_the_local_outbox(owner):
 
 
 def test_without_an_identity_nothing_is_queued_and_the_console_says_email_is_off(owner, sent, monkeypatch):
-    from dataclasses import replace
-
     from chalicelib import config, mail_pages
 
-    off = replace(config.get_settings(), mail_identity="")
+    off = msgspec.structs.replace(config.get_settings(), mail_identity="")
     monkeypatch.setattr(mail, "get_settings", lambda: off)
     monkeypatch.setattr(mail_pages, "get_settings", lambda: off)
     api, _ = owner
