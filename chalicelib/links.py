@@ -42,6 +42,7 @@ from chalicelib.models import (
     condition_failed,
     get_or_none,
     transaction,
+    update_without_reading,
 )
 from chalicelib.shapes import LinkChange, NewLink
 
@@ -555,7 +556,7 @@ def record_download(link: LinkRecord, actor: Actor, **detail: str) -> None:
     if link.download_limit is not None:
         condition &= LinkRecord.downloads < LinkRecord.download_limit
     try:
-        link.update(actions=[LinkRecord.downloads.add(1)], condition=condition)
+        update_without_reading(link, [LinkRecord.downloads.add(1)], condition)
     except UpdateError as error:
         if not condition_failed(error):
             raise

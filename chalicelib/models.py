@@ -20,6 +20,8 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -465,6 +467,17 @@ def get_or_none(model: type[_M], hash_key: str, range_key: str | None = None) ->
         return model.get(hash_key, range_key, consistent_read=True)
     except model.DoesNotExist:
         return None
+
+
+def update_without_reading(item: Model, actions: list[Action], condition: Condition | None = None) -> None:
+    """UpdateItem that asks nothing back, for hot paths that never read the result.
+
+    pynamodb's Model.update always asks for ReturnValues=ALL_NEW and reads the item back into
+    `item`: a bigger answer to parse, and moto takes ~3 ms longer to give it. `item` keeps the
+    values it was read with. Raises UpdateError as Model.update does.
+    """
+    hash_key, range_key = item._get_hash_range_key_serialized_values()
+    item._get_connection().update_item(hash_key, range_key=range_key, actions=actions, condition=condition)
 
 
 def condition_failed(error: PynamoDBException) -> bool:

@@ -21,7 +21,15 @@ from chalicelib.aws import cognito
 from chalicelib.config import get_settings
 from chalicelib.directory import attributes_of
 from chalicelib.mail import Letter
-from chalicelib.models import FileRecord, InvitationRecord, LinkRecord, MailRecord, VersionRecord, get_or_none
+from chalicelib.models import (
+    FileRecord,
+    InvitationRecord,
+    LinkRecord,
+    MailRecord,
+    VersionRecord,
+    get_or_none,
+    update_without_reading,
+)
 
 REMINDER_DAYS = 3  # a used link ending within this many days gets one reminder
 ACCESS_REQUEST_DAYS = 14  # how long an owner can still approve a request for access
@@ -58,7 +66,7 @@ def downloaded(link: LinkRecord) -> None:
         actions = [MailRecord.count.add(1), MailRecord.expires_at.set(tidy)]
         if urls.current_site.get():
             actions.append(MailRecord.site.set(urls.current_site.get()))
-        record.update(actions=actions)
+        update_without_reading(record, actions)
 
 
 def invited(invitation: InvitationRecord, actor: Actor) -> None:
