@@ -529,9 +529,9 @@ def redirect_latency(stack: Any, client: Any) -> tuple[list[Figure], list[str]]:
     if served != FILE_BYTES:
         raise SystemExit(f"the redirect served {served[:100]!r}, not the uploaded bytes")
     interleaved(app_call, floor_call, REDIRECT_WARMUP, tidy)
-    with aws_operations() as app_operations:
+    with aws_operations(this_thread=True) as app_operations:
         app_call()
-    with aws_operations() as floor_operations:
+    with aws_operations(this_thread=True) as floor_operations:
         floor_call()
     app_times, floor_times = interleaved(app_call, floor_call, REDIRECT_RUNS, tidy)
     figures = [
@@ -627,9 +627,9 @@ def links_tab(stack: Any, client: Any) -> tuple[list[Figure], list[str]]:
     many_times, few_times = interleaved(tab(pages[many]), tab(pages[few]), TAB_RUNS, lambda: None)
     # The app's own work: CPU time of this process, which moto and SeaweedFS are not part of.
     many_cpu, few_cpu = interleaved(tab(pages[many]), tab(pages[few]), TAB_RUNS, lambda: None, time.process_time)
-    with aws_operations() as many_calls:
+    with aws_operations(this_thread=True) as many_calls:
         tab(pages[many])()
-    with aws_operations() as few_calls:
+    with aws_operations(this_thread=True) as few_calls:
         tab(pages[few])()
     body = client.http.get(pages[many], headers=headers).body.decode()
     drawn, fetched = body.count("data-qr-draw="), len(re.findall(r"<img[^>]+/qr\.svg", body))
@@ -768,7 +768,7 @@ def time_list(client: Any, stack: Any, token: str, request: ListRequest, warmup:
     elif [user["username"] for user in users] != page:
         raise SystemExit(f"admin list, {request.name}: the app and a plain Query list different users")
     interleaved(app_call, floor_call, warmup, lambda: None)
-    with aws_operations() as operations, items_read() as read:
+    with aws_operations(this_thread=True) as operations, items_read(this_thread=True) as read:
         app_call()
     app_times, floor_times = interleaved(app_call, floor_call, runs, lambda: None)
     return Timed(app_times, floor_times, operations, read[0], len(users))

@@ -7,19 +7,24 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 
 @contextlib.contextmanager
-def _watching(each: Callable[[Any, Any], None]) -> Iterator[None]:
+def _watching(each: Callable[[Any, Any], None], this_thread: bool) -> Iterator[None]:
+    """`this_thread`: only calls made by the thread that watches, not by the local stack's
+    workers (the stand-in scanner polls S3 meanwhile); the app must then run in that thread."""
     import botocore.endpoint
 
     send = botocore.endpoint.Endpoint._send
+    watcher = threading.get_ident()
 
     def spy(endpoint: Any, request: Any) -> Any:
         response = send(endpoint, request)
-        each(request, response)
+        if not this_thread or threading.get_ident() == watcher:
+            each(request, response)
         return response
 
     botocore.endpoint.Endpoint._send = spy
@@ -34,7 +39,7 @@ def _target(request: Any) -> str:
 
 
 @contextlib.contextmanager
-def aws_operations(service: str = "") -> Iterator[list[str]]:
+def aws_operations(service: str = "", this_thread: bool = False) -> Iterator[list[str]]:
     """The operations sent meanwhile, in order; only one service's, given its X-Amz-Target prefix
     (such as "AWSCognitoIdentityProviderService.")."""
     seen: list[str] = []
@@ -44,12 +49,12 @@ def aws_operations(service: str = "") -> Iterator[list[str]]:
         if target.startswith(service):
             seen.append(target.rpartition(".")[2] or f"{request.method} {request.url.split('?')[0]}")
 
-    with _watching(each):
+    with _watching(each, this_thread):
         yield seen
 
 
 @contextlib.contextmanager
-def items_read() -> Iterator[list[int]]:
+def items_read(this_thread: bool = False) -> Iterator[list[int]]:
     """The items DynamoDB reads meanwhile, summed in `[0]`: Query's ScannedCount, BatchGetItem's and GetItem's items."""
     read = [0]
 
@@ -60,5 +65,5 @@ def items_read() -> Iterator[list[int]]:
             read[0] += body.get("ScannedCount", 0) + sum(len(items) for items in body.get("Responses", {}).values())
             read[0] += 1 if "Item" in body else 0
 
-    with _watching(each):
+    with _watching(each, this_thread):
         yield read
