@@ -54,6 +54,20 @@ def aws_operations(service: str = "", this_thread: bool = False) -> Iterator[lis
 
 
 @contextlib.contextmanager
+def aws_requests(this_thread: bool = False) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """The JSON-protocol calls sent meanwhile (DynamoDB, Cognito), as (X-Amz-Target, body): what
+    a plain client needs to make the same calls again."""
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    def each(request: Any, response: Any) -> None:
+        if target := _target(request):
+            seen.append((target, json.loads(request.body or b"{}")))
+
+    with _watching(each, this_thread):
+        yield seen
+
+
+@contextlib.contextmanager
 def items_read(this_thread: bool = False) -> Iterator[list[int]]:
     """The items DynamoDB reads meanwhile, summed in `[0]`: Query's ScannedCount, BatchGetItem's and GetItem's items."""
     read = [0]
