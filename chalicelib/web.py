@@ -131,7 +131,12 @@ class Call:
     def session(self) -> SessionRecord | None:
         if self.request.headers.get("authorization"):
             return None
-        return sessions.current(self.request.headers.get("cookie"))
+        found = sessions.current(self.request.headers.get("cookie"))
+        if found is not None and found.who:
+            # The request log's kind of caller until Cognito is asked, if ever: as at sign-in
+            # (an admin shows as a member until then).
+            auth.caller_kind.set("member" if found.who.startswith("member:") else "external")
+        return found
 
     @cached_property
     def viewer(self) -> Caller | None:

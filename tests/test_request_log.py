@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from conftest import Api, MiB, shared_file, signed_in
+from spies import aws_operations
 
 
 def test_one_json_line_per_request_without_token_or_presigned_url(member, anonymous, capfd):
@@ -39,6 +40,24 @@ def test_the_line_names_the_kind_of_caller_and_never_who(member, stack, client, 
     lines = [json.loads(line) for line in out.splitlines() if '"route"' in line]
     assert [(line["caller"], line["status"]) for line in lines] == [("member", 200), ("external", 403)]
     assert "alice@example.com" not in out and "partner@example.org" not in out
+
+
+def test_a_signed_in_visitor_of_a_public_link_is_logged_by_kind_without_asking_cognito(member, anonymous, capfd):
+    from chalicelib import sessions
+
+    _, link = shared_file(member)
+    _, partner = sessions.start("partner", "partner-sub", "partner@example.org", "email:partner@example.org")
+    _, colleague = sessions.start("bob", "bob-sub", "bob@example.com", "member:bob@example.com")
+    capfd.readouterr()
+
+    with aws_operations("AWSCognitoIdentityProviderService.") as cognito_calls:
+        for cookie in (partner, colleague):
+            anonymous.call("GET", f"/s/{link['token']}", headers={"Cookie": f"{sessions.COOKIE}={cookie}"})
+
+    assert cognito_calls == []
+
+    lines = [json.loads(line) for line in capfd.readouterr().out.splitlines() if '"route"' in line]
+    assert [(line["caller"], line["status"]) for line in lines] == [("external", 200), ("member", 200)]
 
 
 @pytest.fixture
