@@ -74,6 +74,7 @@ def test_someone_the_link_is_not_for_requests_access_and_the_owner_approves_from
     owner.goto(answer)
     _sign_in(owner, "alice@example.com")
     owner.get_by_role("heading", name=f"{outsider} asks for access").wait_for()
+    owner.wait_for_load_state()  # the page's module script has run: Approve has its listener
     owner.get_by_role("button", name="Approve").click()
     owner.wait_for_url("**/console/items/**")
     context.close()
