@@ -22,10 +22,11 @@ ratio app/floor. The floor is what any Lambda on this stack pays anyway:
 - admin list: `GET /api/admin/external-users` as an admin through the test client, at 100
   and then at 10,000 external users in the projection. Its point is that a page costs the
   same however many users there are, so the app at 10,000 is divided by the app at 100;
-  at 10,000 the app is also divided by a plain boto3 Query of one page (50 items) on the
-  same index. moto's Query reads the whole table on every call, so the same growth of that
-  plain Query shows what is moto's; the items read per request (Query's ScannedCount plus
-  the items of GetItem and BatchGetItem) are the app's own figure.
+  at 10,000 a page is also divided by a plain boto3 Query of one page (50 items) on the
+  same index, and a search by its own AWS calls made again by plain boto3 clients. moto's
+  Query reads the whole table on every call, so the same growth of those floors shows what
+  is moto's; the items read per request (Query's ScannedCount plus the items of GetItem and
+  BatchGetItem) are the app's own figure.
 
 Nothing here asserts a time; `make bench` prints the table and exits 0.
 """
