@@ -90,7 +90,9 @@ def record_event(event: dict[str, Any]) -> str:
         if version is None:
             return _ignored("unknown_version", file_id=file_id[:64], version_id=result.version_id[:1024])
     outcome = apply(version, result.status, result.threats)
-    if outcome == "unchanged" and result.threats and version.finding == UNNAMED_THREAT:
+    if outcome == "unchanged" and result.threats:
+        # Settled from the tag meanwhile, maybe after `version` was read: DynamoDB, not this
+        # copy, knows whether it still says only UNNAMED_THREAT.
         _name_threats(version, ", ".join(result.threats))
     return outcome
 

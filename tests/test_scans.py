@@ -146,6 +146,30 @@ def test_events_for_versions_that_do_not_exist_are_ignored_and_logged(app, membe
     assert [line["reason"] for line in logged] == ["unknown_version", "unknown_version", "not_a_file", "unreadable"]
 
 
+def test_the_event_names_the_threat_even_if_the_tag_settled_the_version_after_it_was_read(
+    app, member, anonymous, scanner, monkeypatch
+):
+    from app import scan_result
+    from chalicelib import versions
+
+    file, link = shared_file(member, b"clean", allow_upload=True)
+    with scanner.paused():
+        _send(anonymous, link, b"bytes the scan flags")
+        version_id = _versions(member, file["file_id"])[0]["version_id"]
+        # The event's handler reads the version while it is still pending ...
+        read_first = versions.version_by_id(file["file_id"], version_id)
+        # ... and meanwhile its tag settles it, which says only that it is infected.
+        scans.apply(versions.version_by_id(file["file_id"], version_id), scans.THREATS_FOUND)
+        monkeypatch.setattr(versions, "version_by_id", lambda *_: read_first)
+
+        scan_result(scan_event("handover-files", f"files/{file['file_id']}", version_id, "e", [EICAR_THREAT]), None)
+        monkeypatch.undo()
+        infected = _versions(member, file["file_id"])[0]
+    scanned()
+
+    assert (infected["state"], infected["finding"]) == ("infected", EICAR_THREAT)
+
+
 def test_a_repeated_or_late_event_changes_nothing(app, member):
     from app import scan_result
 
