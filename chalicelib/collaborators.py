@@ -16,7 +16,8 @@ from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.directory import Person, normalise_email
 from chalicelib.errors import BadRequest, Conflict, Forbidden, LoginRequired, NotAllowed, NotFound
-from chalicelib.models import CollaborationRecord, FileRecord, InvitationRecord, PersonRecord, get_or_none
+from chalicelib.models import FileRecord, get_or_none
+from chalicelib.more_models import CollaborationRecord, InvitationRecord, PersonRecord
 
 _INVITATION_DAYS = 14
 

@@ -13,7 +13,8 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from chalicelib import audit, clock, links, paging, scans, shapes, storage, versions
 from chalicelib.audit import Actor
 from chalicelib.errors import Conflict, NotFound
-from chalicelib.models import FileRecord, VersionRecord, condition_failed, get_or_none, transaction
+from chalicelib.models import FileRecord, condition_failed, get_or_none, transaction
+from chalicelib.more_models import VersionRecord
 from chalicelib.shapes import NewFile, NewFolder
 
 _FILE_ID = re.compile(r"^[0-9a-f]{32}\Z")

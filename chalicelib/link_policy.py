@@ -9,7 +9,8 @@ from chalicelib import clock, shapes
 from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.errors import BadRequest
-from chalicelib.models import POLICY_KEY, LinkPolicyRecord, get_or_none
+from chalicelib.models import get_or_none
+from chalicelib.more_models import POLICY_KEY, LinkPolicyRecord
 
 # Until an admin sets a policy: the dialog starts a week ahead, and links may have no end date.
 DEFAULT_DAYS = 7

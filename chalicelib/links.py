@@ -36,7 +36,6 @@ from chalicelib.errors import (
 )
 from chalicelib.models import (
     FileRecord,
-    GrantRecord,
     LinkRecord,
     LinkTarget,
     condition_failed,
@@ -44,6 +43,7 @@ from chalicelib.models import (
     transaction,
     update_without_reading,
 )
+from chalicelib.more_models import GrantRecord
 from chalicelib.shapes import LinkChange, NewLink
 
 

@@ -1,5 +1,9 @@
 """DynamoDB tables as pynamodb models: each class documents its keys, TTL and indexes.
 
+Here the tables a link's page, a download and every signed-in request touch (files, links,
+events, sessions); the others live in more_models.py, loaded with the first route that
+needs them, not at cold start (pynamodb spends ~1 ms defining each model).
+
 Models name their tables through settings given explicitly (`bind`): the app binds them at
 cold start, tests once their local stack runs. Unbound, any table access fails loudly.
 """
@@ -29,12 +33,15 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.config import Settings
 
 
-class _Meta:
-    table_name: str | None = None  # set by bind(): the Settings field named by `setting`
+class TableMeta:
+    """Each model's Meta: `setting` names the Settings field that holds its table's name."""
+
+    table_name: str | None = None  # set by bind()
     setting = ""
     region: str | None = None
     host: str | None = None
     billing_mode = "PAY_PER_REQUEST"
+    shares_table = False  # an item kept in another model's table: bound, never created on its own
 
 
 class FilesByOwner(GlobalSecondaryIndex):
@@ -62,7 +69,7 @@ class ItemsInFolder(GlobalSecondaryIndex):
 class FileRecord(Model):
     """A member's file or folder. A file's bytes live in S3 under `s3_key`; every version stays there."""
 
-    class Meta(_Meta):
+    class Meta(TableMeta):
         setting = "files_table"
 
     file_id = UnicodeAttribute(hash_key=True)
@@ -123,7 +130,7 @@ class LinksByFile(GlobalSecondaryIndex):
 class LinkRecord(Model):
     """An external link. Keyed by a random id; the URL token is that id plus its HMAC."""
 
-    class Meta(_Meta):
+    class Meta(TableMeta):
         setting = "links_table"
 
     link_id = UnicodeAttribute(hash_key=True)
@@ -163,32 +170,10 @@ class LinkRecord(Model):
     by_file = LinksByFile()
 
 
-class LinkPolicyRecord(Model):
-    """The admins' expiry policy for new and changed links: one small item in the links table.
-
-    Its key cannot be a link's (link ids are 22 URL-safe characters, no `#`), no index holds it
-    (it has no `file_id`), and no token can name it; a table of its own would cost an extra
-    resource for one item.
-    """
-
-    class Meta(_Meta):
-        setting = "links_table"
-
-    link_id = UnicodeAttribute(hash_key=True)  # always POLICY_KEY
-    default_days = NumberAttribute(null=True)  # where the create dialog starts; None: no end date
-    max_days = NumberAttribute(null=True)  # None: no maximum, links may have no end date
-    max_days_without_login = NumberAttribute(null=True)  # for links anyone holding them can open
-    updated_at = UTCDateTimeAttribute()
-    updated_by = UnicodeAttribute()
-
-
-POLICY_KEY = "policy#links"
-
-
 class EventRecord(Model):
     """One audit event of a file, newest last in the sort key."""
 
-    class Meta(_Meta):
+    class Meta(TableMeta):
         setting = "events_table"
 
     file_id = UnicodeAttribute(hash_key=True)
@@ -202,79 +187,10 @@ class EventRecord(Model):
     detail = MapAttribute(null=True)
 
 
-class VersionRecord(Model):
-    """One checked version of a file's bytes: its S3 version, and who uploaded it.
-
-    Written only after the server saw the bytes in S3; the file serves its newest clean one.
-    """
-
-    class Meta(_Meta):
-        setting = "versions_table"
-
-    file_id = UnicodeAttribute(hash_key=True)
-    version_key = UnicodeAttribute(range_key=True)  # "<ISO time>#<random>": time order, unique
-    version_id = UnicodeAttribute()  # the S3 version of the file's key
-    name = UnicodeAttribute()  # the file's own name when the version arrived: links serve it under that
-    size = NumberAttribute()
-    content_type = UnicodeAttribute()
-    uploaded_at = UTCDateTimeAttribute()
-    uploaded_by = UnicodeAttribute()  # as EventRecord.actor
-    sent_as = UnicodeAttribute(null=True)  # the name a recipient sent it under, kept beside the file's
-    state = UnicodeAttribute(null=True)  # malware scan: pending, clean, infected; None: before scanning existed
-    finding = UnicodeAttribute(null=True)  # what the scan found, or why it could not finish
-    scanned_at = UTCDateTimeAttribute(null=True)
-    # Who sent it: what they typed when the link asked (self-declared), or who they were signed in as.
-    sender_name = UnicodeAttribute(null=True)
-    sender_email = UnicodeAttribute(null=True)
-    sender_verified = BooleanAttribute(default=False)
-    link_id = UnicodeAttribute(null=True)  # the link it came through, if a recipient sent it
-    ip = UnicodeAttribute(null=True)
-    upload_id = UnicodeAttribute(null=True)  # the recipient's UploadRecord
-
-
-class UploadRecord(Model):
-    """A recipient's upload through a link, from its plan until the server checked the bytes."""
-
-    class Meta(_Meta):
-        setting = "uploads_table"
-
-    upload_id = UnicodeAttribute(hash_key=True)  # random, 128 bits; the recipient's handle
-    file_id = UnicodeAttribute()
-    link_id = UnicodeAttribute()
-    name = UnicodeAttribute()
-    size = NumberAttribute()
-    content_type = UnicodeAttribute()
-    s3_key = UnicodeAttribute()  # a staging key for a POST, the file's own key for multipart
-    s3_upload_id = UnicodeAttribute(null=True)  # the S3 multipart upload, if any
-    status = UnicodeAttribute()  # "started", "completing" (claimed by one request), "completed"
-    actor = UnicodeAttribute()  # who started it, as EventRecord.actor
-    ip = UnicodeAttribute(null=True)
-    user_agent = UnicodeAttribute(null=True)
-    created_at = UTCDateTimeAttribute()
-    updated_at = UTCDateTimeAttribute()
-    version_id = UnicodeAttribute(null=True)  # the S3 version it became, once completed
-    sender_name = UnicodeAttribute(null=True)  # as VersionRecord
-    sender_email = UnicodeAttribute(null=True)
-    sender_verified = BooleanAttribute(default=False)
-    # Checked in code too; by then the bucket's lifecycle rule has removed its bytes.
-    expires_at = TTLAttribute()
-
-
-class ThrottleRecord(Model):
-    """Misses on `/s/...` per source and time window, to slow down token guessing."""
-
-    class Meta(_Meta):
-        setting = "throttle_table"
-
-    key = UnicodeAttribute(hash_key=True)  # "<source>#<window start>"
-    hits = NumberAttribute(default=0)
-    expires_at = TTLAttribute()
-
-
 class SessionRecord(Model):
     """A browser session. The cookie holds the id plus its HMAC; the person is re-read per request."""
 
-    class Meta(_Meta):
+    class Meta(TableMeta):
         setting = "sessions_table"
 
     session_id = UnicodeAttribute(hash_key=True)
@@ -285,177 +201,6 @@ class SessionRecord(Model):
     # As at sign-in: what public link pages show and audit without asking Cognito.
     label = UnicodeAttribute(null=True)
     who = UnicodeAttribute(null=True)
-
-
-class GrantRecord(Model):
-    """Who a restricted link is released to: one item per named email or group.
-
-    Lets the partner portal Query what was released to a person without a Scan.
-    """
-
-    class Meta(_Meta):
-        setting = "grants_table"
-
-    grantee = UnicodeAttribute(hash_key=True)  # "email:<normalised address>" or "group:<name>"
-    link_id = UnicodeAttribute(range_key=True)
-    file_id = UnicodeAttribute()
-    expires_at = TTLAttribute(null=True)  # tidied with the link
-
-
-class PeopleBySignUp(GlobalSecondaryIndex):
-    """External users by sign-up time: the admin list sorted or filtered by it."""
-
-    class Meta:
-        index_name = "PeopleBySignUp"
-        projection = AllProjection()
-
-    directory = UnicodeAttribute(hash_key=True)
-    signed_up_at = UTCDateTimeAttribute(range_key=True)
-
-
-class PeopleByLastLogin(GlobalSecondaryIndex):
-    """External users by last sign-in: the admin list sorted or filtered by it."""
-
-    class Meta:
-        index_name = "PeopleByLastLogin"
-        projection = AllProjection()
-
-    directory = UnicodeAttribute(hash_key=True)
-    last_login_key = UnicodeAttribute(range_key=True)
-
-
-class Collaborators(GlobalSecondaryIndex):
-    """External users in at least one folder (sparse): the admin's Collaborators view."""
-
-    class Meta:
-        index_name = "Collaborators"
-        projection = AllProjection()
-
-    collaborator = UnicodeAttribute(hash_key=True)
-    username = UnicodeAttribute(range_key=True)
-
-
-class PersonRecord(Model):
-    """An external user as the admin list shows them: a projection of Cognito, the source of truth.
-
-    Written when someone signs in through our flow or is invited, and by the admin's sync.
-    """
-
-    class Meta(_Meta):
-        setting = "people_table"
-
-    username = UnicodeAttribute(hash_key=True)  # Cognito username
-    directory = UnicodeAttribute(default="external")  # one partition for the sorted indexes
-    sub = UnicodeAttribute()
-    email = UnicodeAttribute(null=True)
-    name = UnicodeAttribute(null=True)
-    phone = UnicodeAttribute(null=True)
-    status = UnicodeAttribute()  # Cognito's user status, or "DISABLED"
-    signed_up_at = UTCDateTimeAttribute()
-    last_login_at = UTCDateTimeAttribute(null=True)
-    last_login_key = UnicodeAttribute()  # ISO time of last sign-in; "0" for never, so it sorts first
-    search = UnicodeAttribute()  # lower-case name, email and phone, for partial matches
-
-    folders = NumberAttribute(default=0)  # folders they collaborate on
-    collaborator = UnicodeAttribute(null=True)  # "yes" while folders > 0: the sparse Collaborators index
-
-    by_sign_up = PeopleBySignUp()
-    by_last_login = PeopleByLastLogin()
-    collaborators = Collaborators()
-
-
-class SearchEntryRecord(Model):
-    """Where a piece of text begins in an external user's name, email or phone digits.
-
-    One item per position (`entry` is the text from there on, a tab, the username), under
-    its first three characters: the admin's search reads only the entries beginning with
-    what was typed, so it reads about as many items as it finds (people.py, search.py).
-    """
-
-    class Meta(_Meta):
-        setting = "people_search_table"
-
-    gram = UnicodeAttribute(hash_key=True)  # the first three characters of `entry`
-    entry = UnicodeAttribute(range_key=True)
-    username = UnicodeAttribute()
-    signed_up_at = UTCDateTimeAttribute()  # to page the hits in the list's order without reading them
-
-
-class CollaborationsByPerson(GlobalSecondaryIndex):
-    """The folders someone collaborates on: their portal, and removal from every folder."""
-
-    class Meta:
-        index_name = "CollaborationsByPerson"
-        projection = AllProjection()
-
-    person = UnicodeAttribute(hash_key=True)
-    folder_id = UnicodeAttribute(range_key=True)
-
-
-class CollaborationRecord(Model):
-    """Someone outside the team (an email, or a group) working on a member's folder."""
-
-    class Meta(_Meta):
-        setting = "collaborations_table"
-
-    folder_id = UnicodeAttribute(hash_key=True)
-    person = UnicodeAttribute(range_key=True)  # "email:<address>" or "group:<name>"
-    role = UnicodeAttribute()  # "view" or "upload"
-    owner = UnicodeAttribute()
-    added_at = UTCDateTimeAttribute()
-    added_by = UnicodeAttribute()
-
-    by_person = CollaborationsByPerson()
-
-
-class InvitationsByFolder(GlobalSecondaryIndex):
-    """A folder's invitations and join requests, for its owner."""
-
-    class Meta:
-        index_name = "InvitationsByFolder"
-        projection = AllProjection()
-
-    folder_id = UnicodeAttribute(hash_key=True)
-    created_at = UTCDateTimeAttribute(range_key=True)
-
-
-class InvitationRecord(Model):
-    """An invitation to one person, a folder's join link, or someone's request through it."""
-
-    class Meta(_Meta):
-        setting = "invitations_table"
-
-    invitation_id = UnicodeAttribute(hash_key=True)
-    kind = UnicodeAttribute()  # "invitation", "join_link" or "request"
-    folder_id = UnicodeAttribute()
-    owner = UnicodeAttribute()
-    role = UnicodeAttribute()
-    email = UnicodeAttribute(null=True)  # who is invited, or who asks to join
-    invited_by = UnicodeAttribute(null=True)  # the member who made the invitation or join link, as in EventRecord
-    status = UnicodeAttribute(default="open")  # open, accepted, approved, declined
-    created_at = UTCDateTimeAttribute()
-    expires_at = TTLAttribute(null=True)
-
-    by_folder = InvitationsByFolder()
-
-
-class MailRecord(Model):
-    """Email bookkeeping (notices.py, preferences.py), one partition per purpose:
-
-    `prefs#<sub>` a member's preferences; `once#<what>` a mail already sent (at most one per
-    link per day, one reminder per expiry); `expiring#<day>` links whose end falls on that
-    day; `digest#<day>` downloads of links with a daily digest. TTL tidies what is past.
-    """
-
-    class Meta(_Meta):
-        setting = "mail_table"
-
-    key = UnicodeAttribute(hash_key=True)
-    item = UnicodeAttribute(range_key=True)  # "-", or a link id
-    off = ListAttribute(of=UnicodeAttribute, null=True)  # kinds of mail a member turned off
-    count = NumberAttribute(default=0)
-    site = UnicodeAttribute(null=True)  # the site mails about it link to (a daily job has no request)
-    expires_at = TTLAttribute(null=True)
 
 
 _M = TypeVar("_M", bound=Model)
@@ -486,17 +231,30 @@ def condition_failed(error: PynamoDBException) -> bool:
 
 
 _bound: Settings | None = None  # the settings bind() was given
+_tables: list[type[Model]] = []  # every model bind() points at a table: these, and more_models' once loaded
+
+
+def _point(model: type[Model], settings: Settings) -> None:
+    model.Meta.table_name = getattr(settings, model.Meta.setting)
+    model.Meta.region = settings.region
+    model.Meta.host = settings.dynamodb_endpoint or None
+    model._connection = None  # pynamodb caches one per model
+
+
+def register(*models: type[Model]) -> None:
+    """Models bind() points at their tables: now if it was already called, and on every later call."""
+    _tables.extend(models)
+    if _bound is not None:
+        for model in models:
+            _point(model, _bound)
 
 
 def bind(settings: Settings) -> None:
     """Point every model at the tables and endpoint `settings` name; call again to rebind."""
-    for model in (*ALL_MODELS, *SHARED_TABLE_MODELS):
-        model.Meta.table_name = getattr(settings, model.Meta.setting)
-        model.Meta.region = settings.region
-        model.Meta.host = settings.dynamodb_endpoint or None
-        model._connection = None  # pynamodb caches one per model
     global _bound
     _bound = settings
+    for model in _tables:
+        _point(model, settings)
     _connection.cache_clear()
 
 
@@ -512,21 +270,14 @@ def transaction() -> TransactWrite:
     return TransactWrite(connection=_connection())
 
 
-ALL_MODELS = (
-    FileRecord,
-    LinkRecord,
-    EventRecord,
-    ThrottleRecord,
-    SessionRecord,
-    GrantRecord,
-    PersonRecord,
-    SearchEntryRecord,
-    CollaborationRecord,
-    InvitationRecord,
-    VersionRecord,
-    UploadRecord,
-    MailRecord,
-)
-# Models of an item kept in another model's table: bound, never created on their own.
-SHARED_TABLE_MODELS = (LinkPolicyRecord,)
+register(FileRecord, LinkRecord, EventRecord, SessionRecord)
+
+
+def all_tables() -> list[type[Model]]:
+    """A model for each table, to create or describe them all (more_models loaded too)."""
+    from chalicelib import more_models  # noqa: F401 - registers its models
+
+    return [model for model in _tables if not model.Meta.shares_table]
+
+
 TTL_ATTRIBUTE = "expires_at"

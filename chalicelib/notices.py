@@ -21,15 +21,8 @@ from chalicelib.aws import cognito
 from chalicelib.config import get_settings
 from chalicelib.directory import attributes_of
 from chalicelib.mail import Letter
-from chalicelib.models import (
-    FileRecord,
-    InvitationRecord,
-    LinkRecord,
-    MailRecord,
-    VersionRecord,
-    get_or_none,
-    update_without_reading,
-)
+from chalicelib.models import FileRecord, LinkRecord, get_or_none, update_without_reading
+from chalicelib.more_models import InvitationRecord, MailRecord, VersionRecord
 
 REMINDER_DAYS = 3  # a used link ending within this many days gets one reminder
 ACCESS_REQUEST_DAYS = 14  # how long an owner can still approve a request for access

@@ -19,7 +19,8 @@ from chalicelib.aws import cognito
 from chalicelib.config import get_settings
 from chalicelib.directory import ADMINS, MEMBERS, Person, attributes_of, normalise_email
 from chalicelib.errors import BadRequest, NotFound
-from chalicelib.models import PersonRecord, get_or_none
+from chalicelib.models import get_or_none
+from chalicelib.more_models import PersonRecord
 from chalicelib.shapes import PeopleQuery
 
 EXTERNAL = "external"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from chalicelib import shapes
 from chalicelib.config import get_settings
-from chalicelib.models import MailRecord, get_or_none
+from chalicelib.models import get_or_none
+from chalicelib.more_models import MailRecord
 
 # The mails a member gets about their own files; each can be turned off.
 KINDS = shapes.MAIL_KINDS

@@ -26,7 +26,8 @@ from pynamodb.exceptions import UpdateError
 from chalicelib import audit, clock, storage, versions
 from chalicelib.audit import Actor
 from chalicelib.config import get_settings
-from chalicelib.models import FileRecord, VersionRecord, condition_failed
+from chalicelib.models import FileRecord, condition_failed
+from chalicelib.more_models import VersionRecord
 
 PENDING, CLEAN, INFECTED = versions.PENDING, versions.CLEAN, versions.INFECTED
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.models import PersonRecord, SearchEntryRecord
+from chalicelib.more_models import PersonRecord, SearchEntryRecord
 
 GRAM = 3  # shorter terms are searched the old way (see people.list_external)
 MAX_SUFFIX = 64  # longer terms are looked up by their first 64 characters, then checked whole

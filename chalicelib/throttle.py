@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 
 from chalicelib.config import get_settings
 from chalicelib.errors import TooManyRequests
-from chalicelib.models import ThrottleRecord, get_or_none
+from chalicelib.models import get_or_none
+from chalicelib.more_models import ThrottleRecord
 
 
 def source_of(ip: str | None) -> str:

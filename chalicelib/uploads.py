@@ -37,7 +37,8 @@ from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.directory import Person
 from chalicelib.errors import BadRequest, Conflict, Forbidden, Gone, HandoverError, NotFound
-from chalicelib.models import LinkRecord, UploadRecord, VersionRecord, condition_failed, get_or_none, transaction
+from chalicelib.models import LinkRecord, condition_failed, get_or_none, transaction
+from chalicelib.more_models import UploadRecord, VersionRecord
 
 STARTED = "started"
 COMPLETING = "completing"

@@ -10,7 +10,8 @@ from chalicelib import audit, clock, links, paging, shapes, storage, tokens, url
 from chalicelib.audit import Actor
 from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, NotFound
-from chalicelib.models import FileRecord, VersionRecord, condition_failed
+from chalicelib.models import FileRecord, condition_failed
+from chalicelib.more_models import VersionRecord
 
 # A version's malware scan (scans.py): served only once clean.
 PENDING = "pending"

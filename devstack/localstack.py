@@ -254,10 +254,10 @@ class LocalStack:
         s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": rules})
 
     def _provision_tables(self) -> None:
-        from chalicelib.models import ALL_MODELS, TTL_ATTRIBUTE
+        from chalicelib.models import TTL_ATTRIBUTE, all_tables
 
         dynamodb = self.client("dynamodb")
-        for model in ALL_MODELS:
+        for model in all_tables():
             model.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
             if TTL_ATTRIBUTE in model.get_attributes():
                 dynamodb.update_time_to_live(

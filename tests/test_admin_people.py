@@ -11,7 +11,7 @@ from spies import items_read
 from test_sign_in import sign_in_through_pages
 
 from chalicelib import search
-from chalicelib.models import PersonRecord, SearchEntryRecord
+from chalicelib.more_models import PersonRecord, SearchEntryRecord
 
 SEED_DAY = datetime(2020, 1, 1, 9, 0, tzinfo=UTC)
 RANGE = "signed_up_from=2020-01-01&signed_up_to=2020-02-28"

@@ -9,7 +9,8 @@ import pytest
 from conftest import SCREENSHOTS, Api, shared_file, signed_in
 from conftest import browser_expect as _expect
 
-from chalicelib.models import POLICY_KEY, LinkPolicyRecord, get_or_none
+from chalicelib.models import get_or_none
+from chalicelib.more_models import POLICY_KEY, LinkPolicyRecord
 
 PASSWORD = "Secret-pass-1"
 

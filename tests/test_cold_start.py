@@ -19,8 +19,9 @@ pytestmark = pytest.mark.integration  # imports the app in a subprocess
 ROOT = Path(__file__).resolve().parent.parent
 ROUTE_SPECIFIC = ("jinja2", "jwt", "cryptography", "qrcode", "png")
 # Modules of packages every request loads, kept out of the cold start too: mail (and the stdlib's
-# email.headerregistry with it) loads with the first mail; cookies are read without http.cookies.
-ROUTE_SPECIFIC_MODULES = ("chalicelib.mail", "email.headerregistry", "http.cookies")
+# email.headerregistry with it) loads with the first mail, the tables of more_models with the first
+# route that needs them; cookies are read without http.cookies.
+ROUTE_SPECIFIC_MODULES = ("chalicelib.mail", "chalicelib.more_models", "email.headerregistry", "http.cookies")
 
 _IMPORTED_AFTER = """
 import json, sys

@@ -281,7 +281,7 @@ from chalicelib.config import get_settings
 
 models.bind(get_settings())
 out = {}
-for model in models.ALL_MODELS:
+for model in models.all_tables():
     schema = model._get_schema()
     ttl = model._ttl_attribute()
     out[model.Meta.table_name] = {

@@ -94,7 +94,7 @@ def test_removing_options_and_the_audience_follows_the_grants(member):
         False,
         None,
     )
-    from chalicelib.models import GrantRecord
+    from chalicelib.more_models import GrantRecord
 
     assert list(GrantRecord.query("email:pat@example.com")) == []
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from conftest import Api, shared_file, signed_in
 
-from chalicelib.models import POLICY_KEY, LinkPolicyRecord, get_or_none
+from chalicelib.models import get_or_none
+from chalicelib.more_models import POLICY_KEY, LinkPolicyRecord
 
 POLICY = "/api/admin/link-policy"
 

@@ -15,7 +15,8 @@ from conftest import MiB, scanned, shared_file, upload
 
 from chalicelib import tokens
 from chalicelib.config import settings_from
-from chalicelib.models import EventRecord, UploadRecord, VersionRecord
+from chalicelib.models import EventRecord
+from chalicelib.more_models import UploadRecord, VersionRecord
 from devstack.localstack import lifecycle_rules
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from conftest import Api, scanned, shared_file, signed_in, upload
 
-from chalicelib.models import UploadRecord
+from chalicelib.more_models import UploadRecord
 from devstack.scanner import EICAR
 
 
