@@ -273,11 +273,9 @@ def transaction() -> TransactWrite:
 register(FileRecord, LinkRecord, EventRecord, SessionRecord)
 
 
-def all_tables() -> list[type[Model]]:
-    """A model for each table, to create or describe them all (more_models loaded too)."""
-    from chalicelib import more_models  # noqa: F401 - registers its models
-
-    return [model for model in _tables if not model.Meta.shares_table]
+def registered() -> list[type[Model]]:
+    """The models registered so far (more_models.all_tables() has every table's)."""
+    return list(_tables)
 
 
 TTL_ATTRIBUTE = "expires_at"

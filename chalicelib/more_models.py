@@ -19,7 +19,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.models import TableMeta, register
+from chalicelib.models import TableMeta, register, registered
 
 
 class LinkPolicyRecord(Model):
@@ -297,3 +297,8 @@ register(
     InvitationRecord,
     MailRecord,
 )
+
+
+def all_tables() -> list[type[Model]]:
+    """A model for each table, this module's and models.py's: to create or describe them all."""
+    return [model for model in registered() if not model.Meta.shares_table]

@@ -254,7 +254,8 @@ class LocalStack:
         s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": rules})
 
     def _provision_tables(self) -> None:
-        from chalicelib.models import TTL_ATTRIBUTE, all_tables
+        from chalicelib.models import TTL_ATTRIBUTE
+        from chalicelib.more_models import all_tables
 
         dynamodb = self.client("dynamodb")
         for model in all_tables():

@@ -276,12 +276,12 @@ def test_bucket_policy_refuses_plain_http_and_sigv2(resources: dict[str, Any]):
 
 _MODEL_SCHEMAS = """
 import json
-from chalicelib import models
+from chalicelib import models, more_models
 from chalicelib.config import get_settings
 
 models.bind(get_settings())
 out = {}
-for model in models.all_tables():
+for model in more_models.all_tables():
     schema = model._get_schema()
     ttl = model._ttl_attribute()
     out[model.Meta.table_name] = {
