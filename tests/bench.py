@@ -567,7 +567,7 @@ def seed_links(file_id: str, first: int, last: int) -> float:
 
 
 def redirect_at_scale(stack: Any, client: Any) -> tuple[list[Figure], list[str]]:
-    """The download redirect with 1,000 and then 10,000 other links in the table."""
+    """The download redirect with 1,000 and then 100,000 other links in the table."""
     stack.create_user("scale@example.com", "Secret-pass-1", groups=("members",))
     id_token = stack.sign_in("scale@example.com", "Secret-pass-1")["IdToken"]
     file_id, token = shared_link(client, id_token)
